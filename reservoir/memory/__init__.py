@@ -1,0 +1,1 @@
+"""Persistent memory: SQL tables and queries, vector store, embeddings, checkpointers."""

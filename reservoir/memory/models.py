@@ -1,0 +1,290 @@
+"""SQLModel tables for every entity of the reservoir (DESIGN §3).
+
+Constraints live in the schema, not in callers: unique canonical url and content hash,
+checked score ranges and enumerations, foreign keys. JSON columns hold small lists.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+SOURCE_KINDS = ("rss", "atom", "hackernews", "reddit", "producthunt", "html", "sitemap", "folder")
+AUTOMATION_TYPES = (
+    "lead_generation",
+    "client_communication",
+    "document_automation",
+    "scheduling",
+    "follow_up",
+    "reporting",
+    "marketing",
+    "workflow_optimization",
+    "other",
+)
+OPPORTUNITY_STATUSES = ("new", "approved", "rejected", "archived")
+RUN_KINDS = ("discovery", "report", "ask", "eval")
+RUN_TRIGGERS = ("cli", "api", "dashboard", "schedule", "test")
+RUN_STATUSES = ("queued", "running", "interrupted", "succeeded", "failed", "cancelled")
+IDEA_SCORES = (
+    "market_size",
+    "competition",
+    "demand",
+    "monetization",
+    "feasibility",
+    "time_to_market",
+)
+
+
+def utcnow() -> datetime:
+    """All stored times are timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """Naive times from parsers are taken as UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.utcoffset() is None else value.astimezone(UTC)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return f"{column} IN ({quoted})"
+
+
+def _json_list() -> Any:
+    return Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+def _json_dict() -> Any:
+    return Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Source(SQLModel, table=True):
+    __table_args__ = (CheckConstraint(_in("kind", SOURCE_KINDS), name="ck_source_kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True, max_length=200)
+    kind: str = Field(max_length=32)
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    config: dict[str, Any] = _json_dict()
+    active: bool = True
+    rate_limit: float | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    last_fetched_at: datetime | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    consecutive_failures: int = 0
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class HttpCacheEntry(SQLModel, table=True):
+    """Validators of the last successful fetch of a url, for conditional requests."""
+
+    __tablename__ = "http_cache"
+
+    url: str = Field(primary_key=True, max_length=2048)
+    etag: str | None = None
+    last_modified: str | None = None
+    content_hash: str | None = None
+    checked_at: datetime = Field(default_factory=utcnow)
+
+
+class Document(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(index=True, unique=True, max_length=2048)
+    source_id: int | None = Field(default=None, foreign_key="source.id", index=True,
+                                  ondelete="SET NULL")
+    title: str = Field(default="", sa_column=Column(Text, nullable=False))
+    text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    author: str | None = None
+    published_at: datetime | None = None
+    fetched_at: datetime = Field(default_factory=utcnow, index=True)
+    points: int | None = None
+    comments: int | None = None
+    content_hash: str = Field(index=True, unique=True, max_length=64)
+    language: str | None = Field(default=None, max_length=16)
+    signal: float | None = None
+    analysed_at: datetime | None = None
+    analysis_version: str | None = None
+
+
+class DocumentChunk(SQLModel, table=True):
+    """A passage of a document; its id is the point id in the `documents` collection."""
+
+    __tablename__ = "document_chunk"
+    __table_args__ = (UniqueConstraint("document_id", "ordinal", name="uq_chunk_ordinal"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="document.id", index=True, ondelete="CASCADE")
+    ordinal: int
+    text: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class Opportunity(SQLModel, table=True):
+    __table_args__ = (
+        CheckConstraint(_in("automation_type", AUTOMATION_TYPES), name="ck_opp_type"),
+        CheckConstraint(_in("status", OPPORTUNITY_STATUSES), name="ck_opp_status"),
+        CheckConstraint("complexity BETWEEN 1 AND 10", name="ck_opp_complexity"),
+        *(
+            CheckConstraint(f"{name} IS NULL OR {name} BETWEEN 0 AND 100", name=f"ck_opp_{name}")
+            for name in (*IDEA_SCORES, "total_score")
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(index=True, unique=True, max_length=200)
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    summary: str = Field(default="", sa_column=Column(Text, nullable=False))
+    automation_type: str = Field(default="other", index=True, max_length=32)
+    industries: list[str] = _json_list()
+    tools: list[str] = _json_list()
+    steps: list[str] = _json_list()
+    prerequisites: list[str] = _json_list()
+    complexity: int = 5
+    mentions: int = 0
+    first_seen: datetime = Field(default_factory=utcnow, index=True)
+    last_seen: datetime = Field(default_factory=utcnow, index=True)
+    market_size: int | None = None
+    competition: int | None = None
+    demand: int | None = None
+    monetization: int | None = None
+    feasibility: int | None = None
+    time_to_market: int | None = None
+    total_score: int | None = Field(default=None, index=True)
+    status: str = Field(default="new", index=True, max_length=16)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Evidence(SQLModel, table=True):
+    """A verbatim quote of a document that supports an opportunity."""
+
+    __table_args__ = (
+        UniqueConstraint("opportunity_id", "document_id", "quote_hash", name="uq_evidence"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    opportunity_id: int = Field(foreign_key="opportunity.id", index=True, ondelete="CASCADE")
+    document_id: int = Field(foreign_key="document.id", index=True, ondelete="CASCADE")
+    quote: str = Field(sa_column=Column(Text, nullable=False))
+    quote_hash: str = Field(max_length=64)
+    kind: str = Field(default="claim", max_length=32)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class BusinessProfile(SQLModel, table=True):
+    __tablename__ = "business_profile"
+    __table_args__ = (
+        CheckConstraint("team_size >= 1", name="ck_profile_team"),
+        CheckConstraint("hourly_rate >= 0", name="ck_profile_rate"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True, max_length=200)
+    industry: str = Field(max_length=100)
+    team_size: int = 1
+    hourly_rate: float = 50.0
+    current_tools: list[str] = _json_list()
+    challenges: list[str] = _json_list()
+    goals: list[str] = _json_list()
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class RoiEstimate(SQLModel, table=True):
+    __tablename__ = "roi_estimate"
+    __table_args__ = (
+        UniqueConstraint("opportunity_id", "profile_id", name="uq_roi_opp_profile"),
+        CheckConstraint("confidence BETWEEN 0 AND 1", name="ck_roi_confidence"),
+        CheckConstraint("hours_saved_week >= 0 AND setup_hours >= 0 AND tool_cost_month >= 0",
+                        name="ck_roi_inputs"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    opportunity_id: int = Field(foreign_key="opportunity.id", index=True, ondelete="CASCADE")
+    profile_id: int = Field(foreign_key="business_profile.id", index=True, ondelete="CASCADE")
+    hours_saved_week: float
+    hourly_value: float
+    setup_hours: float
+    tool_cost_month: float
+    monthly_net_value: float
+    payback_months: float | None = None
+    confidence: float
+    assumptions: str = Field(default="", sa_column=Column(Text, nullable=False))
+    input_sources: dict[str, Any] = _json_dict()
+    method: str = Field(max_length=32)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Run(SQLModel, table=True):
+    __table_args__ = (
+        CheckConstraint(_in("kind", RUN_KINDS), name="ck_run_kind"),
+        CheckConstraint(_in("status", RUN_STATUSES), name="ck_run_status"),
+    )
+
+    id: str = Field(primary_key=True, max_length=64)
+    kind: str = Field(default="discovery", max_length=16)
+    trigger: str = Field(default="cli", max_length=16)
+    params: dict[str, Any] = _json_dict()
+    status: str = Field(default="queued", index=True, max_length=16)
+    counters: dict[str, Any] = _json_dict()
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: float = 0.0
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class RunEvent(SQLModel, table=True):
+    __tablename__ = "run_event"
+    __table_args__ = (UniqueConstraint("run_id", "seq", name="uq_run_event_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(foreign_key="run.id", index=True, ondelete="CASCADE")
+    seq: int
+    ts: datetime = Field(default_factory=utcnow)
+    node: str = Field(default="", max_length=64)
+    type: str = Field(max_length=32)
+    payload: dict[str, Any] = _json_dict()
+
+
+class Report(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str | None = Field(default=None, foreign_key="run.id", index=True,
+                               ondelete="SET NULL")
+    profile_id: int = Field(foreign_key="business_profile.id", index=True, ondelete="CASCADE")
+    period_start: datetime | None = None
+    period_end: datetime = Field(default_factory=utcnow)
+    markdown: str = Field(sa_column=Column(Text, nullable=False))
+    html: str = Field(sa_column=Column(Text, nullable=False))
+    opportunity_ids: list[int] = _json_list()
+    stats: dict[str, Any] = _json_dict()
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class ApiKey(SQLModel, table=True):
+    __tablename__ = "api_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True, max_length=100)
+    prefix: str = Field(max_length=16)
+    key_hash: str = Field(unique=True, max_length=128)
+    created_at: datetime = Field(default_factory=utcnow)
+    revoked_at: datetime | None = None
+    last_used_at: datetime | None = None
+
+
+class LlmCacheEntry(SQLModel, table=True):
+    """A model response keyed by model, prompt version and input: never paid for twice."""
+
+    __tablename__ = "llm_cache"
+
+    key: str = Field(primary_key=True, max_length=64)
+    model: str = Field(max_length=200)
+    response: dict[str, Any] = _json_dict()
+    created_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,51 @@
+"""Business profiles: the concrete businesses opportunities are scored for."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, select
+
+from reservoir.memory.models import BusinessProfile
+from reservoir.memory.pagination import Page, paginate
+
+PROFILE_FIELDS = ("name", "industry", "team_size", "hourly_rate", "current_tools", "challenges",
+                  "goals")
+
+
+def upsert_profile(session: Session, data: dict[str, Any]) -> BusinessProfile:
+    unknown = set(data) - set(PROFILE_FIELDS) - {"id", "created_at"}
+    if unknown:
+        raise ValueError(f"unknown profile field(s): {', '.join(sorted(unknown))}")
+    if not str(data.get("name", "")).strip():
+        raise ValueError("a profile needs a name")
+    if int(data.get("team_size", 1)) < 1:
+        raise ValueError("team_size must be at least 1")
+    if float(data.get("hourly_rate", 0)) < 0:
+        raise ValueError("hourly_rate must be >= 0")
+    profile = get_profile(session, data["name"]) or BusinessProfile(
+        name=data["name"], industry=data.get("industry", "other"))
+    for key in PROFILE_FIELDS:
+        if key in data:
+            setattr(profile, key, data[key])
+    session.add(profile)
+    session.flush()
+    return profile
+
+
+def get_profile(session: Session, ref: str | int) -> BusinessProfile | None:
+    if isinstance(ref, int) or str(ref).isdigit():
+        return session.get(BusinessProfile, int(ref))
+    return session.exec(select(BusinessProfile).where(BusinessProfile.name == ref)).first()
+
+
+def list_profiles(session: Session, limit: int = 100, offset: int = 0) -> Page[BusinessProfile]:
+    return paginate(session, select(BusinessProfile),
+                    [BusinessProfile.created_at.desc(), BusinessProfile.id.desc()], limit, offset)
+
+
+def all_profiles(session: Session, names: list[str] | None = None) -> list[BusinessProfile]:
+    statement = select(BusinessProfile).order_by(BusinessProfile.id)
+    if names:
+        statement = statement.where(BusinessProfile.name.in_(names))
+    return list(session.exec(statement).all())

@@ -1,0 +1,85 @@
+"""Runs and their events: the durable record that the dashboard and the CLI follow."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from reservoir.memory.models import RUN_STATUSES, Run, RunEvent, utcnow
+from reservoir.memory.pagination import Page, paginate
+
+FINAL_STATUSES = ("succeeded", "failed", "cancelled")
+
+
+def new_run_id() -> str:
+    return uuid.uuid4().hex
+
+
+def create_run(session: Session, *, kind: str = "discovery", trigger: str = "cli",
+               params: dict[str, Any] | None = None, run_id: str | None = None) -> Run:
+    run = Run(id=run_id or new_run_id(), kind=kind, trigger=trigger, params=params or {})
+    session.add(run)
+    session.flush()
+    return run
+
+
+def get_run(session: Session, run_id: str) -> Run | None:
+    run = session.get(Run, run_id)
+    if run is None and len(run_id) >= 6:
+        matches = session.exec(select(Run).where(col(Run.id).startswith(run_id))).all()
+        run = matches[0] if len(matches) == 1 else None
+    return run
+
+
+def set_status(session: Session, run: Run, status: str, *, error: str | None = None) -> None:
+    if status not in RUN_STATUSES:
+        raise ValueError(f"unknown run status {status!r}")
+    run.status = status
+    if status == "running" and run.started_at is None:
+        run.started_at = utcnow()
+    if status in FINAL_STATUSES:
+        run.finished_at = utcnow()
+    if error is not None:
+        run.error = error[:4000]
+    session.add(run)
+
+
+def add_event(session: Session, run_id: str, node: str, type_: str,
+              payload: dict[str, Any] | None = None) -> RunEvent:
+    seq = session.exec(select(func.coalesce(func.max(RunEvent.seq), 0)).where(
+        RunEvent.run_id == run_id)).one()
+    event = RunEvent(run_id=run_id, seq=int(seq) + 1, node=node, type=type_, payload=payload or {})
+    session.add(event)
+    session.flush()
+    return event
+
+
+def events_after(session: Session, run_id: str, after_seq: int = 0,
+                 limit: int = 1000) -> list[RunEvent]:
+    return list(session.exec(
+        select(RunEvent).where(RunEvent.run_id == run_id, RunEvent.seq > after_seq)
+        .order_by(RunEvent.seq).limit(limit)).all())
+
+
+def list_runs(session: Session, *, status: str | None = None, kind: str | None = None,
+              limit: int = 50, offset: int = 0) -> Page[Run]:
+    statement = select(Run)
+    if status:
+        statement = statement.where(Run.status == status)
+    if kind:
+        statement = statement.where(Run.kind == kind)
+    return paginate(session, statement, [Run.created_at.desc(), Run.id.desc()], limit, offset)
+
+
+def run_public(run: Run) -> dict[str, Any]:
+    return {
+        "id": run.id, "kind": run.kind, "trigger": run.trigger, "status": run.status,
+        "params": run.params, "counters": run.counters, "tokens_in": run.tokens_in,
+        "tokens_out": run.tokens_out, "cost_usd": round(run.cost_usd, 6), "error": run.error,
+        "created_at": run.created_at.isoformat(),
+        "started_at": run.started_at.isoformat() if run.started_at else None,
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+    }
