@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from reservoir.cli import documents, opportunities, sources
+from reservoir.cli import demo, documents, opportunities, profiles, runs, sources
 from reservoir.cli.common import console, print_json, settings
 from reservoir.config import disable_telemetry
 
@@ -17,6 +17,11 @@ app = typer.Typer(
 app.add_typer(sources.app, name="sources")
 app.add_typer(opportunities.app, name="opportunities")
 app.add_typer(documents.app, name="documents")
+app.add_typer(profiles.app, name="profiles")
+app.add_typer(runs.app, name="runs")
+app.command("discover")(runs.discover)
+app.command("demo")(demo.demo)
+app.command("report")(demo.report)
 
 
 @app.command()

@@ -234,6 +234,7 @@ class Run(SQLModel, table=True):
     tokens_in: int = 0
     tokens_out: int = 0
     cost_usd: float = 0.0
+    cancel_requested: bool = False
     error: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = Field(default_factory=utcnow, index=True)
     started_at: datetime | None = None
@@ -253,7 +254,15 @@ class RunEvent(SQLModel, table=True):
     payload: dict[str, Any] = _json_dict()
 
 
+REPORT_STATUSES = ("draft", "published", "rejected")
+
+
 class Report(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("run_id", "profile_id", name="uq_report_run_profile"),
+        CheckConstraint(_in("status", REPORT_STATUSES), name="ck_report_status"),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     run_id: str | None = Field(default=None, foreign_key="run.id", index=True,
                                ondelete="SET NULL")
@@ -264,6 +273,7 @@ class Report(SQLModel, table=True):
     html: str = Field(sa_column=Column(Text, nullable=False))
     opportunity_ids: list[int] = _json_list()
     stats: dict[str, Any] = _json_dict()
+    status: str = Field(default="draft", max_length=16)
     created_at: datetime = Field(default_factory=utcnow, index=True)
 
 

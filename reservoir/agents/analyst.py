@@ -1,0 +1,191 @@
+"""Analyst: turn new documents into opportunities with verbatim evidence, merged not duplicated.
+
+Extraction runs concurrently (it is where a model spends its time); merging runs in document
+order, one transaction per document that also marks it analysed — so a run killed at any
+point and resumed repeats no finished document and duplicates nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import col, select
+
+from reservoir.agents import extractive
+from reservoir.agents.findings import Finding, NumberClaim, ground, opportunity_key
+from reservoir.graphs.context import Deps
+from reservoir.memory.db import session_scope
+from reservoir.memory.documents import mark_analysed
+from reservoir.memory.models import Document, Opportunity
+from reservoir.memory.opportunities import (
+    EvidenceIn,
+    OpportunityIn,
+    create_opportunity,
+    get_by_key,
+    merge_into,
+)
+
+log = logging.getLogger(__name__)
+
+EXTRACTIVE_VERSION = "extractive-v1"
+
+
+@dataclass
+class DocView:
+    """What an engine sees of a document: a snapshot, not a live row."""
+
+    id: int
+    url: str
+    title: str
+    text: str
+
+
+Engine = Callable[[DocView, Deps], Awaitable[list[Finding]]]
+
+
+def extractive_findings(doc: DocView) -> list[Finding]:
+    """The deterministic strategy: taxonomy, tool catalogue and number regexes."""
+    findings = []
+    for cand in extractive.extract_candidates(doc.text, title=doc.title):
+        numbers = [NumberClaim(field=n.field, value=n.value, quote=n.sentence)
+                   for n in cand.numbers]
+        findings.append(Finding(
+            title=cand.title, summary=cand.summary, automation_type=cand.automation_type,
+            industries=list(cand.industries), tools=list(cand.tools), steps=list(cand.steps),
+            prerequisites=[], complexity=cand.complexity, evidence=list(cand.evidence),
+            numbers=numbers))
+    return findings
+
+
+async def extractive_engine(doc: DocView, deps: Deps) -> list[Finding]:
+    return extractive_findings(doc)
+
+
+def pick_engine(deps: Deps) -> tuple[Engine, str]:
+    if not deps.llm.has_model("analyst"):
+        return extractive_engine, EXTRACTIVE_VERSION
+    if deps.settings.analyst_engine == "crewai":
+        from reservoir.agents.analyst_crew import crew_engine, crew_version
+
+        return crew_engine, crew_version(deps)
+    from reservoir.agents.analyst_llm import llm_engine, llm_version
+
+    return llm_engine, llm_version(deps)
+
+
+def pending_documents(deps: Deps, limit: int = 10_000) -> list[DocView]:
+    """Every stored document not yet analysed: a crash in any earlier run loses nothing."""
+    with session_scope(deps.settings) as session:
+        rows = session.exec(select(Document).where(col(Document.analysed_at).is_(None))
+                            .order_by(Document.id).limit(limit)).all()
+        return [DocView(d.id, d.url, d.title, d.text) for d in rows if d.id is not None]
+
+
+def has_signal(doc: DocView, threshold: float) -> tuple[bool, float]:
+    score = extractive.automation_signal(doc.title + "\n" + doc.text)
+    return score >= threshold, score
+
+
+async def _extract_one(engine: Engine, doc: DocView, deps: Deps) -> list[Finding]:
+    try:
+        raw = await engine(doc, deps)
+    except Exception as exc:  # noqa: BLE001 — a failed model call falls back, never aborts
+        log.warning("engine failed on document %s (%s); using the extractive strategy", doc.id, exc)
+        raw = extractive_findings(doc)
+    grounded = [g for f in raw if (g := ground(f, doc.text, doc_ref=doc.url)) is not None]
+    dropped = len(raw) - len(grounded)
+    if dropped:
+        deps.emit("analyst", "findings_dropped", {"document_id": doc.id, "dropped": dropped})
+    return grounded
+
+
+def _to_input(finding: Finding, doc_id: int) -> OpportunityIn:
+    evidence = [EvidenceIn(doc_id, quote) for quote in finding.evidence]
+    evidence += [EvidenceIn(doc_id, n.quote, kind=n.field) for n in finding.numbers]
+    return OpportunityIn(
+        key=opportunity_key(finding), title=finding.title, summary=finding.summary,
+        automation_type=finding.automation_type, industries=finding.industries,
+        tools=finding.tools, steps=finding.steps, prerequisites=finding.prerequisites,
+        complexity=finding.complexity, evidence=evidence)
+
+
+def _similar_existing(deps: Deps, session: Any, finding: Finding) -> Opportunity | None:
+    """A known opportunity that says the same thing, by dense similarity over a threshold."""
+    store = deps.vector_store()
+    hits = store.similar_opportunities(f"{finding.title}. {finding.summary}", limit=5)
+    for opp_id, score in hits:
+        if score < deps.settings.merge_threshold:
+            break
+        opp = session.get(Opportunity, opp_id)
+        if opp is not None and opp.automation_type == finding.automation_type:
+            return opp
+    return None
+
+
+def merge_document(deps: Deps, doc: DocView, findings: list[Finding], version: str,
+                   signal: float) -> tuple[list[int], int]:
+    """One transaction: create or merge each finding, then mark the document analysed."""
+    touched: list[int] = []
+    created = 0
+    with session_scope(deps.settings) as session:
+        for finding in findings:
+            item = _to_input(finding, doc.id)
+            opp = get_by_key(session, item.key) or _similar_existing(deps, session, finding)
+            if opp is None:
+                opp = create_opportunity(session, item)
+                created += 1
+            else:
+                merge_into(session, opp, item)
+            touched.append(opp.id)  # type: ignore[arg-type]
+        row = session.get(Document, doc.id)
+        if row is not None:
+            row.signal = signal
+            mark_analysed(session, row, version)
+        rows = [session.get(Opportunity, i) for i in touched]
+        payload = [(o.id, f"{o.title}. {o.summary}", _payload(o)) for o in rows if o]
+    if payload:
+        deps.vector_store().upsert_opportunities(payload)
+    return touched, created
+
+
+def _payload(opp: Opportunity) -> dict[str, Any]:
+    return {"automation_type": opp.automation_type, "industries": opp.industries,
+            "status": opp.status, "last_seen_ts": opp.last_seen.timestamp()}
+
+
+async def analyse_pending(deps: Deps, *, cancelled: Callable[[], bool] = lambda: False
+                          ) -> dict[str, Any]:
+    """The analyst node's work, callable on its own (evals, benchmarks)."""
+    engine, version = pick_engine(deps)
+    docs = pending_documents(deps)
+    with_signal: list[tuple[DocView, float]] = []
+    skipped: list[tuple[DocView, float]] = []
+    for doc in docs:
+        ok, score = has_signal(doc, deps.settings.signal_threshold)
+        (with_signal if ok else skipped).append((doc, score))
+    for doc, score in skipped:
+        merge_document(deps, doc, [], f"{version}:low-signal", score)
+    tasks = [asyncio.ensure_future(_extract_one(engine, doc, deps)) for doc, _ in with_signal]
+    touched: list[int] = []
+    created = 0
+    try:
+        for (doc, score), task in zip(with_signal, tasks, strict=True):
+            findings = await task
+            if cancelled():
+                raise asyncio.CancelledError("run cancelled")
+            ids, new = await asyncio.to_thread(merge_document, deps, doc, findings, version, score)
+            touched += [i for i in ids if i not in touched]
+            created += new
+            deps.emit("analyst", "document_analysed", {
+                "document_id": doc.id, "opportunities": len(ids), "created": new})
+    finally:
+        for task in tasks:
+            task.cancel()
+    return {"opportunity_ids": touched,
+            "counters": {"documents_analysed": len(with_signal), "documents_low_signal":
+                         len(skipped), "opportunities_created": created,
+                         "opportunities_touched": len(touched)}}

@@ -1,0 +1,110 @@
+"""The `langgraph` analyst engine: structured output, validation, bounded repair retries.
+
+A small StateGraph per document: ask → validate → (repair → validate)… → done. The model's
+JSON is validated by the `Extraction` schema; a reply that fails is sent back once or twice
+with the validation error. Plain JSON rather than tool calling works with every
+OpenAI-compatible server and with local GGUF models.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from typing import Any, Literal, TypedDict
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
+from langgraph.types import Command
+from pydantic import ValidationError
+
+from reservoir.agents.findings import Extraction, Finding
+from reservoir.graphs.context import Deps
+from reservoir.memory.models import AUTOMATION_TYPES
+from reservoir.prompts import active_prompt
+
+MAX_REPAIRS = 2
+MAX_DOCUMENT_CHARS = 24_000
+TASK = "analyst.extract"
+
+
+class ExtractState(TypedDict, total=False):
+    messages: list[BaseMessage]
+    reply: str
+    attempts: int
+    error: str | None
+    findings: list[dict[str, Any]]
+
+
+def parse_reply(reply: str) -> Extraction:
+    """Accept a bare JSON object, or one inside a fenced block or surrounding prose."""
+    text = reply.strip()
+    fenced = re.search(r"```(?:json)?\s*(.*?)```", text, re.S)
+    if fenced:
+        text = fenced.group(1).strip()
+    if not text.startswith("{"):
+        start, end = text.find("{"), text.rfind("}")
+        if start == -1 or end <= start:
+            raise ValueError("the reply holds no JSON object")
+        text = text[start:end + 1]
+    return Extraction.model_validate(json.loads(text))
+
+
+async def _ask(state: ExtractState, runtime: Runtime[Deps]) -> dict[str, Any]:
+    deps = runtime.context
+    prompt = active_prompt(TASK, deps.settings.prompt_versions)
+    reply = await deps.llm.complete("analyst", prompt.ref, state["messages"])
+    return {"reply": reply, "attempts": state.get("attempts", 0) + 1}
+
+
+def _validate(state: ExtractState) -> Command[Literal["repair", "__end__"]]:
+    try:
+        extraction = parse_reply(state["reply"])
+    except (ValueError, ValidationError) as exc:
+        if state.get("attempts", 0) > MAX_REPAIRS:
+            return Command(goto=END, update={"error": str(exc)[:500], "findings": []})
+        return Command(goto="repair", update={"error": str(exc)[:1500]})
+    return Command(goto=END, update={
+        "error": None, "findings": [f.model_dump() for f in extraction.opportunities]})
+
+
+def _repair(state: ExtractState) -> dict[str, Any]:
+    note = ("Your previous answer was not valid for the required JSON shape: "
+            f"{state['error']}\nAnswer again with the corrected JSON only.")
+    return {"messages": [*state["messages"], AIMessage(content=state["reply"]),
+                         HumanMessage(content=note)]}
+
+
+@lru_cache(maxsize=1)
+def extraction_graph() -> Any:
+    builder = StateGraph(ExtractState, context_schema=Deps)
+    builder.add_node("ask", _ask)
+    builder.add_node("validate", _validate)
+    builder.add_node("repair", _repair)
+    builder.add_edge(START, "ask")
+    builder.add_edge("ask", "validate")
+    builder.add_edge("repair", "ask")
+    return builder.compile()
+
+
+def build_messages(deps: Deps, title: str, url: str, text: str) -> list[BaseMessage]:
+    prompt = active_prompt(TASK, deps.settings.prompt_versions)
+    document = text[:MAX_DOCUMENT_CHARS].replace("</document>", "</ document>")
+    system, user = prompt.render(title=title, url=url, document=document,
+                                 types=", ".join(AUTOMATION_TYPES))
+    return [SystemMessage(content=system), HumanMessage(content=user)]
+
+
+async def llm_engine(doc: Any, deps: Deps) -> list[Finding]:
+    messages = build_messages(deps, doc.title, doc.url, doc.text)
+    result = await extraction_graph().ainvoke({"messages": messages, "attempts": 0},
+                                              context=deps)
+    if result.get("error"):
+        raise ValueError(f"no valid extraction after {MAX_REPAIRS} repairs: {result['error']}")
+    return [Finding.model_validate(f) for f in result.get("findings", [])]
+
+
+def llm_version(deps: Deps) -> str:
+    prompt = active_prompt(TASK, deps.settings.prompt_versions)
+    return f"llm:{prompt.ref}:{deps.llm.model_name('analyst')}"

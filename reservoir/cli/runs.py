@@ -1,0 +1,165 @@
+"""`reservoir discover` and `reservoir runs`: start, follow, resume, cancel, approve runs."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import typer
+
+from reservoir.cli.common import (
+    JsonOpt,
+    LimitOpt,
+    OffsetOpt,
+    console,
+    fail,
+    print_json,
+    print_page,
+    print_table,
+    session,
+    settings,
+)
+from reservoir.graphs import runner
+from reservoir.memory import runs as run_queries
+
+app = typer.Typer(help="Inspect and control runs.", no_args_is_help=True)
+
+
+def progress_printer(event: dict[str, Any]) -> None:
+    """One line per step a person cares about: which agent, how many documents, what was found."""
+    node, kind, payload = event["node"], event["type"], event["payload"]
+    if kind == "source_done":
+        console.print(f"  scout  {payload['name']}: fetched {payload['fetched']}, "
+                      f"new {payload['new']}, unchanged {payload['unchanged']}, "
+                      f"duplicate {payload['duplicate']}, failed {payload['failed']}")
+    elif kind == "source_failed":
+        console.print(f"  scout  {payload['name']}: [red]failed[/] — {payload['error']}",
+                      highlight=False)
+    elif kind == "step" and node in ("analyst", "roi", "writer"):
+        counters = payload.get("counters", {})
+        console.print(f"  {node:<7}" + ", ".join(f"{k.replace('_', ' ')} {v}"
+                                                 for k, v in counters.items()))
+    elif kind == "step" and payload.get("notes"):
+        for note in payload["notes"]:
+            console.print(f"  note   {note}")
+
+
+def print_source_summary(run_id: str) -> None:
+    with session() as db:
+        run = run_queries.get_run(db, run_id)
+        sources = (run.counters or {}).get("sources", []) if run else []
+    if sources:
+        print_table("Sources", ["source", "fetched", "new", "unchanged", "duplicate", "failed",
+                                "reason"],
+                    [[s["name"], s["fetched"], s["new"], s["unchanged"], s["duplicate"],
+                      s["failed"], s["error"] or ""] for s in sources])
+
+
+def run_to_end(run_id: str, resume_value: Any = None, quiet: bool = False) -> str:
+    cfg = settings()
+    try:
+        return asyncio.run(runner.execute_run(cfg, run_id, resume_value=resume_value,
+                                              on_event=None if quiet else progress_printer))
+    except runner.RunError as exc:
+        fail(str(exc))
+
+
+def finish_line(run_id: str, status: str) -> None:
+    with session() as db:
+        run = run_queries.get_run(db, run_id)
+        error = (run.error or "").splitlines()[0] if run and run.error else ""
+    colour = {"succeeded": "green", "interrupted": "yellow"}.get(status, "red")
+    console.print(f"run {run_id}: [{colour}]{status}[/] {error}", highlight=False)
+    if status == "interrupted":
+        console.print(f"approve with: reservoir runs approve {run_id}  (or reject)")
+
+
+def discover(
+    source: list[str] = typer.Option(None, "--source", help="Source name (repeatable); default all active."),
+    profile: list[str] = typer.Option(None, "--profile", help="Profile name (repeatable); default all."),
+    focus: list[str] = typer.Option(None, "--focus", help="Focus area for search queries."),
+    require_approval: bool = typer.Option(None, "--require-approval/--no-approval"),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Run discovery: scout → analyst → ROI → report, with live progress."""
+    cfg = settings()
+    try:
+        run_id = runner.create_discovery_run(cfg, sources=source or None, profiles=profile or None,
+                                             focus=focus or None, require_approval=require_approval)
+    except runner.RunError as exc:
+        fail(str(exc))
+    if not as_json:
+        console.print(f"run {run_id} started")
+    status = run_to_end(run_id, quiet=as_json)
+    if as_json:
+        with session() as db:
+            print_json(run_queries.run_public(run_queries.get_run(db, run_id)))
+    else:
+        print_source_summary(run_id)
+        finish_line(run_id, status)
+    if status == "failed":
+        raise typer.Exit(1)
+
+
+@app.command("list")
+def list_(status: str = typer.Option(None, "--status"), as_json: bool = JsonOpt,
+          limit: int = LimitOpt, offset: int = OffsetOpt) -> None:
+    """List runs, newest first."""
+    with session() as db:
+        page = run_queries.list_runs(db, status=status, limit=limit, offset=offset)
+        items = [run_queries.run_public(r) for r in page.items]
+    if as_json:
+        print_page(items, page.total)
+        return
+    print_table("Runs", ["id", "kind", "trigger", "status", "created", "finished"],
+                [[r["id"], r["kind"], r["trigger"], r["status"], r["created_at"],
+                  r["finished_at"]] for r in items], page.total)
+
+
+@app.command("show")
+def show(run_id: str, as_json: bool = JsonOpt) -> None:
+    """Show a run with its counters and events."""
+    with session() as db:
+        run = run_queries.get_run(db, run_id)
+        if run is None:
+            fail(f"no run {run_id!r}")
+        data = run_queries.run_public(run)
+        data["events"] = [{"seq": e.seq, "ts": e.ts, "node": e.node, "type": e.type,
+                           "payload": e.payload} for e in run_queries.events_after(db, run.id)]
+    if as_json:
+        print_json(data)
+        return
+    console.print(f"run {data['id']} ({data['kind']}, {data['trigger']}): {data['status']}")
+    for event in data["events"]:
+        console.print(f"  #{event['seq']} {event['node']} {event['type']}", highlight=False)
+
+
+@app.command("resume")
+def resume(run_id: str) -> None:
+    """Continue an unfinished run from its last checkpoint, in the foreground."""
+    status = run_to_end(run_id)
+    finish_line(run_id, status)
+    if status != "succeeded":
+        raise typer.Exit(1)
+
+
+@app.command("cancel")
+def cancel(run_id: str) -> None:
+    """Cancel a run (a running one stops at its next step)."""
+    try:
+        runner.request_cancel(settings(), run_id)
+    except runner.RunError as exc:
+        fail(str(exc))
+    typer.echo(f"cancel requested for {run_id}")
+
+
+@app.command("approve")
+def approve(run_id: str) -> None:
+    """Publish the reports of an interrupted run."""
+    finish_line(run_id, run_to_end(run_id, resume_value={"approved": True}))
+
+
+@app.command("reject")
+def reject(run_id: str) -> None:
+    """Reject the reports of an interrupted run."""
+    finish_line(run_id, run_to_end(run_id, resume_value={"approved": False}))

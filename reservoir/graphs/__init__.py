@@ -1,0 +1,1 @@
+"""LangGraph graphs (discovery, ask), their state, runtime context and the runner."""

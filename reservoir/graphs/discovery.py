@@ -1,0 +1,176 @@
+"""The discovery graph: a supervisor routes scout → analyst → roi → writer (DESIGN §5).
+
+The supervisor decides from the state and returns `Command(goto=...)`; the scout fans out
+with one `Send` per source; the analyst may be followed by a targeted search for promising
+opportunities with thin evidence, bounded by `max_steps` and the token/cost budget. With
+`require_approval` the graph interrupts before the reports are published.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Literal
+
+from langgraph.graph import START, StateGraph
+from langgraph.runtime import Runtime
+from langgraph.types import Command, Send, interrupt
+from sqlmodel import col, select
+
+from reservoir.agents import analyst, roi, scout, writer
+from reservoir.graphs.context import Deps
+from reservoir.graphs.state import DiscoveryState, ScoutTask
+from reservoir.memory.db import session_scope
+from reservoir.memory.models import Opportunity, Report, RoiEstimate, Run, Source
+
+log = logging.getLogger(__name__)
+
+MAX_FOLLOWUP_ROUNDS = 1
+MAX_FOLLOWUP_QUERIES = 3
+
+Next = Literal["scout", "analyst", "roi", "writer", "approval", "__end__"]
+
+
+def cancel_requested(deps: Deps, run_id: str) -> bool:
+    with session_scope(deps.settings) as session:
+        run = session.get(Run, run_id)
+        return bool(run and run.cancel_requested)
+
+
+def over_budget(deps: Deps) -> bool:
+    usage = deps.llm.usage
+    return (usage.tokens_in + usage.tokens_out > deps.settings.budget_tokens
+            or usage.cost_usd > deps.settings.budget_usd)
+
+
+def _search_sources(deps: Deps, source_ids: list[int]) -> list[int]:
+    """Sources that can answer a query (HN Algolia search, or any marked searchable)."""
+    with session_scope(deps.settings) as session:
+        rows = session.exec(select(Source).where(col(Source.id).in_(source_ids))).all()
+        return [s.id for s in rows if s.config.get("algolia_url") or s.config.get("searchable")]
+
+
+def followup_queries(deps: Deps, opp_ids: list[int]) -> list[str]:
+    """Promising but thinly evidenced: one mention, named tools, modest complexity."""
+    with session_scope(deps.settings) as session:
+        rows = session.exec(select(Opportunity).where(col(Opportunity.id).in_(opp_ids))
+                            .order_by(Opportunity.id)).all()
+        thin = [o for o in rows if o.mentions <= 1 and o.tools and o.complexity <= 6]
+    return [" ".join([*o.tools[:2], o.automation_type.replace("_", " ")])
+            for o in thin[:MAX_FOLLOWUP_QUERIES]]
+
+
+def _scout_sends(state: DiscoveryState, queries: list[str] | None, source_ids: list[int]
+                 ) -> list[Send]:
+    if queries:
+        return [Send("scout", ScoutTask(run_id=state["run_id"], source_id=s, query=q))
+                for q in queries for s in source_ids]
+    return [Send("scout", ScoutTask(run_id=state["run_id"], source_id=s, query=None))
+            for s in source_ids]
+
+
+async def supervisor(state: DiscoveryState, runtime: Runtime[Deps]) -> Command[Next]:
+    deps = runtime.context
+    steps = state.get("steps", 0) + 1
+    phase = state.get("phase", "start")
+    update: dict[str, Any] = {"steps": steps}
+    if cancel_requested(deps, state["run_id"]):
+        return Command(goto="__end__", update={**update, "decision": "cancelled"})
+    if steps > deps.settings.max_steps and phase not in ("scored", "written"):
+        update["notes"] = [f"max_steps={deps.settings.max_steps} reached: writing what we have"]
+        return Command(goto="roi", update={**update, "phase": "scoring"})
+    if phase == "start":
+        sends = _scout_sends(state, None, state.get("source_ids", []))
+        update["phase"] = "scouting"
+        return Command(goto=sends or "analyst", update=update)
+    if phase == "scouting":
+        return Command(goto="analyst", update={**update, "phase": "analysing"})
+    if phase == "analysed":
+        return _after_analysis(state, deps, update)
+    if phase == "scored":
+        return Command(goto="writer", update={**update, "phase": "writing"})
+    if phase == "written" and state.get("require_approval") and state.get("decision") is None:
+        return Command(goto="approval", update=update)
+    return Command(goto="__end__", update={**update, "decision": state.get("decision") or "done"})
+
+
+def _after_analysis(state: DiscoveryState, deps: Deps, update: dict[str, Any]) -> Command[Next]:
+    rounds = state.get("followup_rounds", 0)
+    if rounds < MAX_FOLLOWUP_ROUNDS and not over_budget(deps):
+        searchable = _search_sources(deps, state.get("source_ids", []))
+        queries = followup_queries(deps, state.get("opportunity_ids", [])) if searchable else []
+        if queries:
+            update.update(phase="scouting", followup_rounds=rounds + 1, followup_queries=queries)
+            return Command(goto=_scout_sends(state, queries, searchable), update=update)
+    elif over_budget(deps):
+        update["notes"] = ["token/cost budget reached: no follow-up search"]
+    return Command(goto="roi", update={**update, "phase": "scoring"})
+
+
+async def scout_node(task: ScoutTask, runtime: Runtime[Deps]) -> dict[str, Any]:
+    return await scout.scout_source(task, runtime.context)
+
+
+async def analyst_node(state: DiscoveryState, runtime: Runtime[Deps]) -> dict[str, Any]:
+    deps = runtime.context
+    result = await analyst.analyse_pending(
+        deps, cancelled=lambda: cancel_requested(deps, state["run_id"]))
+    return {**result, "phase": "analysed"}
+
+
+def _opps_to_score(deps: Deps, touched: list[int], profile_ids: list[int]) -> list[int]:
+    """This run's opportunities, plus any live one a profile has no estimate for yet."""
+    with session_scope(deps.settings) as session:
+        live = session.exec(select(Opportunity.id).where(
+            col(Opportunity.status).in_(["new", "approved"]))).all()
+        scored = session.exec(select(RoiEstimate.opportunity_id, RoiEstimate.profile_id)).all()
+    have = set(scored)
+    missing = [o for o in live if any((o, p) not in have for p in profile_ids)]
+    return sorted(set(touched) | set(missing))
+
+
+async def roi_node(state: DiscoveryState, runtime: Runtime[Deps]) -> dict[str, Any]:
+    deps = runtime.context
+    profiles = state.get("profile_ids", [])
+    ids = _opps_to_score(deps, state.get("opportunity_ids", []), profiles)
+    result = roi.score_opportunities(deps, ids, profiles)
+    deps.emit("roi", "scored", {"opportunities": len(ids), "profiles": len(profiles)})
+    return {**result, "phase": "scored"}
+
+
+async def writer_node(state: DiscoveryState, runtime: Runtime[Deps]) -> dict[str, Any]:
+    deps = runtime.context
+    ids = [await writer.write_report(deps, state["run_id"], p) for p in state.get("profile_ids", [])]
+    if not state.get("require_approval"):
+        _set_report_status(deps, ids, "published")
+    deps.emit("writer", "reports_written", {"report_ids": ids})
+    return {"report_ids": ids, "phase": "written", "counters": {"reports": len(ids)}}
+
+
+def _set_report_status(deps: Deps, ids: list[int], status: str) -> None:
+    with session_scope(deps.settings) as session:
+        for report in session.exec(select(Report).where(col(Report.id).in_(ids))).all():
+            report.status = status
+            session.add(report)
+
+
+async def approval_node(state: DiscoveryState, runtime: Runtime[Deps]) -> dict[str, Any]:
+    """Pause for a human; resumes with {"approved": bool} from approve/reject."""
+    answer = interrupt({"question": "publish these reports?", "report_ids": state["report_ids"]})
+    approved = bool(answer.get("approved")) if isinstance(answer, dict) else bool(answer)
+    _set_report_status(runtime.context, state["report_ids"], "published" if approved else "rejected")
+    return {"decision": "approved" if approved else "rejected"}
+
+
+def build_discovery_graph() -> StateGraph:
+    """The builder; callers compile it with the checkpointer of their choice."""
+    builder = StateGraph(DiscoveryState, context_schema=Deps)
+    builder.add_node("supervisor", supervisor)
+    builder.add_node("scout", scout_node)
+    builder.add_node("analyst", analyst_node)
+    builder.add_node("roi", roi_node)
+    builder.add_node("writer", writer_node)
+    builder.add_node("approval", approval_node)
+    builder.add_edge(START, "supervisor")
+    for node in ("scout", "analyst", "roi", "writer", "approval"):
+        builder.add_edge(node, "supervisor")
+    return builder

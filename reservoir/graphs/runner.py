@@ -1,0 +1,204 @@
+"""The runner: Run rows, checkpointed execution, events, resume, cancel and approval.
+
+The CLI, the API and the worker all call these functions; none of them holds logic of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from langgraph.types import Command
+from sqlmodel import select
+
+from reservoir.config import Settings
+from reservoir.graphs.context import Deps
+from reservoir.graphs.discovery import build_discovery_graph
+from reservoir.llm import LlmClient
+from reservoir.memory import runs as run_queries
+from reservoir.memory.checkpoint import open_checkpointer
+from reservoir.memory.db import session_scope
+from reservoir.memory.llm_cache import SqlLlmCache
+from reservoir.memory.models import BusinessProfile, Run, Source
+from reservoir.memory.profiles import all_profiles
+from reservoir.memory.sources import active_sources
+
+log = logging.getLogger(__name__)
+
+EventCallback = Callable[[dict[str, Any]], None]
+
+
+class RunError(ValueError):
+    """A run cannot be started or continued as asked (unknown id, wrong state, bad params)."""
+
+
+def create_discovery_run(settings: Settings, *, sources: list[str] | None = None,
+                         profiles: list[str] | None = None, focus: list[str] | None = None,
+                         require_approval: bool | None = None, trigger: str = "cli") -> str:
+    """Validate the parameters against the reservoir and record a queued run."""
+    with session_scope(settings) as session:
+        chosen = active_sources(session, sources)
+        if sources and len(chosen) != len(set(sources)):
+            known = {s.name for s in chosen}
+            raise RunError(f"unknown source(s): {', '.join(s for s in sources if s not in known)}")
+        chosen_profiles = all_profiles(session, profiles)
+        if profiles and len(chosen_profiles) != len(set(profiles)):
+            known = {p.name for p in chosen_profiles}
+            raise RunError(f"unknown profile(s): {', '.join(p for p in profiles if p not in known)}")
+        params = {
+            "source_ids": [s.id for s in chosen], "profile_ids": [p.id for p in chosen_profiles],
+            "sources": [s.name for s in chosen], "profiles": [p.name for p in chosen_profiles],
+            "focus": focus or [],
+            "require_approval": settings.require_approval if require_approval is None
+            else require_approval,
+        }
+        run = run_queries.create_run(session, kind="discovery", trigger=trigger, params=params)
+        run_queries.add_event(session, run.id, "runner", "queued", {"params": params})
+        return run.id
+
+
+class EventSink:
+    """Writes RunEvents in order (one writer per run) and forwards them for progress."""
+
+    def __init__(self, settings: Settings, run_id: str, callback: EventCallback | None) -> None:
+        self.settings, self.run_id, self.callback = settings, run_id, callback
+        self._lock = threading.Lock()
+
+    def __call__(self, node: str, type_: str, payload: dict[str, Any]) -> None:
+        with self._lock, session_scope(self.settings) as session:
+            event = run_queries.add_event(session, self.run_id, node, type_, payload)
+            record = {"seq": event.seq, "node": node, "type": type_, "payload": payload}
+        if self.callback:
+            self.callback(record)
+
+
+def make_deps(settings: Settings, sink: EventSink | None = None, **overrides: Any) -> Deps:
+    llm = overrides.pop("llm", None) or LlmClient(
+        settings, cache=SqlLlmCache(settings) if settings.llm_cache else None)
+    return Deps(settings=settings, llm=llm, events=sink, **overrides)
+
+
+def _summarise_update(update: Any) -> dict[str, Any]:
+    if not isinstance(update, dict):
+        return {}
+    keep = ("phase", "counters", "source_summaries", "report_ids", "decision", "notes",
+            "followup_queries")
+    out = {k: update[k] for k in keep if k in update}
+    for key in ("new_document_ids", "opportunity_ids"):
+        if key in update:
+            out[key.replace("_ids", "s")] = len(update[key])
+    return out
+
+
+async def _graph_input(graph: Any, config: dict[str, Any], run: Run,
+                       resume_value: Any) -> Any:
+    snapshot = await graph.aget_state(config)
+    if not snapshot.values:
+        params = run.params
+        return {"run_id": run.id, "source_ids": params.get("source_ids", []),
+                "profile_ids": params.get("profile_ids", []), "focus": params.get("focus", []),
+                "require_approval": params.get("require_approval", False)}
+    if snapshot.interrupts or resume_value is not None:
+        if resume_value is None:
+            raise RunError(f"run {run.id} is waiting for approval: approve or reject it")
+        return Command(resume=resume_value)
+    return None  # continue from the last checkpoint
+
+
+def _finish(settings: Settings, run_id: str, status: str, deps: Deps, counters: dict[str, Any],
+            error: str | None = None) -> None:
+    with session_scope(settings) as session:
+        run = session.get(Run, run_id)
+        run.counters = {**(run.counters or {}), **counters}
+        run.tokens_in += deps.llm.usage.tokens_in
+        run.tokens_out += deps.llm.usage.tokens_out
+        run.cost_usd += deps.llm.usage.cost_usd
+        run_queries.set_status(session, run, status, error=error)
+
+
+async def execute_run(settings: Settings, run_id: str, *, resume_value: Any = None,
+                      on_event: EventCallback | None = None, **dep_overrides: Any) -> str:
+    """Run (or continue) a discovery run to its end or its interrupt; returns the status."""
+    with session_scope(settings) as session:
+        run = run_queries.get_run(session, run_id)
+        if run is None:
+            raise RunError(f"no run {run_id!r}")
+        if run.status in run_queries.FINAL_STATUSES:
+            raise RunError(f"run {run.id} already {run.status}")
+        run_id = run.id
+        run_queries.set_status(session, run, "running")
+    sink = EventSink(settings, run_id, on_event)
+    deps = make_deps(settings, sink, **dep_overrides)
+    config: dict[str, Any] = {"configurable": {"thread_id": run_id}, "recursion_limit": 200}
+    counters: dict[str, Any] = {}
+    sink("runner", "started", {"resume": resume_value is not None})
+    try:
+        async with open_checkpointer(settings) as saver:
+            graph = build_discovery_graph().compile(checkpointer=saver)
+            graph_input = await _graph_input(graph, config, run, resume_value)
+            async for chunk in graph.astream(graph_input, config=config, context=deps,
+                                             stream_mode="updates"):
+                for node, update in chunk.items():
+                    if node == "__interrupt__":
+                        continue
+                    sink(node, "step", _summarise_update(update))
+            snapshot = await graph.aget_state(config)
+        counters = dict(snapshot.values.get("counters", {}))
+        counters["reports"] = snapshot.values.get("report_ids", [])
+        counters["sources"] = snapshot.values.get("source_summaries", [])
+        if snapshot.interrupts:
+            status = "interrupted"
+        elif snapshot.values.get("decision") == "cancelled":
+            status = "cancelled"
+        else:
+            status = "succeeded"
+    except RunError:
+        _finish(settings, run_id, "failed" if resume_value is None else "interrupted", deps, {})
+        raise
+    except BaseException as exc:
+        log.exception("run %s failed", run_id)
+        _finish(settings, run_id, "failed", deps, counters,
+                error=f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}")
+        sink("runner", "failed", {"error": f"{type(exc).__name__}: {exc}"})
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+        return "failed"
+    _finish(settings, run_id, status, deps, counters)
+    sink("runner", status, {"usage": deps.llm.usage.as_dict()})
+    return status
+
+
+def request_cancel(settings: Settings, run_id: str) -> str:
+    """A queued or interrupted run ends now; a running one stops at its next checkpoint."""
+    with session_scope(settings) as session:
+        run = run_queries.get_run(session, run_id)
+        if run is None:
+            raise RunError(f"no run {run_id!r}")
+        if run.status in run_queries.FINAL_STATUSES:
+            raise RunError(f"run {run.id} already {run.status}")
+        run.cancel_requested = True
+        if run.status in ("queued", "interrupted"):
+            run_queries.set_status(session, run, "cancelled")
+        session.add(run)
+        run_queries.add_event(session, run.id, "runner", "cancel_requested", {})
+        return run.status
+
+
+def resumable(settings: Settings, run_id: str) -> Run:
+    with session_scope(settings) as session:
+        run = run_queries.get_run(session, run_id)
+        if run is None:
+            raise RunError(f"no run {run_id!r}")
+        if run.status in run_queries.FINAL_STATUSES:
+            raise RunError(f"run {run.id} already {run.status}")
+        return run
+
+
+def profiles_and_sources(settings: Settings) -> tuple[list[str], list[str]]:
+    with session_scope(settings) as session:
+        profiles = [p.name for p in session.exec(select(BusinessProfile)).all()]
+        sources = [s.name for s in session.exec(select(Source)).all()]
+    return profiles, sources
