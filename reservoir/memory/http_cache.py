@@ -6,7 +6,7 @@ document (the next run gets a 304 and skips it), so puts wait in memory until `f
 
 from __future__ import annotations
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from reservoir.memory.models import HttpCacheEntry, utcnow
 
@@ -17,9 +17,10 @@ class SqlValidatorCache:
         self._pending: dict[str, tuple[str | None, str | None]] = {}
 
     def load(self, session: Session, urls: list[str] | None = None) -> None:
-        entries = session.query(HttpCacheEntry).all() if urls is None else [
-            e for u in urls if (e := session.get(HttpCacheEntry, u)) is not None
-        ]
+        statement = select(HttpCacheEntry)
+        if urls is not None:
+            statement = statement.where(col(HttpCacheEntry.url).in_(urls))
+        entries = session.exec(statement).all()
         for entry in entries:
             self._known[entry.url] = (entry.etag, entry.last_modified)
 
