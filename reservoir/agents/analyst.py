@@ -78,10 +78,14 @@ def pick_engine(deps: Deps) -> tuple[Engine, str]:
 
 
 def pending_documents(deps: Deps, limit: int = 10_000) -> list[DocView]:
-    """Every stored document not yet analysed: a crash in any earlier run loses nothing."""
+    """Every stored document not yet analysed: a crash in any earlier run loses nothing.
+
+    Ordered by url, not by id: ids follow the order in which parallel fetches finished, and
+    merging must not depend on that, or a resumed run could differ from an uninterrupted one.
+    """
     with session_scope(deps.settings) as session:
         rows = session.exec(select(Document).where(col(Document.analysed_at).is_(None))
-                            .order_by(Document.id).limit(limit)).all()
+                            .order_by(Document.url).limit(limit)).all()
         return [DocView(d.id, d.url, d.title, d.text) for d in rows if d.id is not None]
 
 
@@ -157,11 +161,30 @@ def _payload(opp: Opportunity) -> dict[str, Any]:
             "status": opp.status, "last_seen_ts": opp.last_seen.timestamp()}
 
 
+def restore_missing_vectors(deps: Deps) -> int:
+    """Re-embed opportunities whose point is missing (a crash between commit and upsert)."""
+    from reservoir.memory.vectors import OPPORTUNITIES
+
+    with session_scope(deps.settings) as session:
+        opps = {o.id: o for o in session.exec(select(Opportunity)).all()}
+        if not opps:
+            return 0
+        found, _ = deps.vector_store().vectors_for(OPPORTUNITIES, list(opps))
+        missing = [opps[i] for i in set(opps) - set(found)]
+        payload = [(o.id, f"{o.title}. {o.summary}", _payload(o)) for o in missing]
+    if payload:
+        log.warning("restoring %d opportunity vectors missing after an interruption", len(payload))
+        deps.vector_store().upsert_opportunities(payload)
+    return len(payload)
+
+
 async def analyse_pending(deps: Deps, *, cancelled: Callable[[], bool] = lambda: False
                           ) -> dict[str, Any]:
     """The analyst node's work, callable on its own (evals, benchmarks)."""
     engine, version = pick_engine(deps)
     docs = pending_documents(deps)
+    if docs:
+        await asyncio.to_thread(restore_missing_vectors, deps)
     with_signal: list[tuple[DocView, float]] = []
     skipped: list[tuple[DocView, float]] = []
     for doc in docs:
@@ -176,7 +199,7 @@ async def analyse_pending(deps: Deps, *, cancelled: Callable[[], bool] = lambda:
         for (doc, score), task in zip(with_signal, tasks, strict=True):
             findings = await task
             if cancelled():
-                raise asyncio.CancelledError("run cancelled")
+                break  # the supervisor ends the run; finished documents stay finished
             ids, new = await asyncio.to_thread(merge_document, deps, doc, findings, version, score)
             touched += [i for i in ids if i not in touched]
             created += new

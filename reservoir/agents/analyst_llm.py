@@ -85,7 +85,10 @@ def extraction_graph() -> Any:
     builder.add_edge(START, "ask")
     builder.add_edge("ask", "validate")
     builder.add_edge("repair", "ask")
-    return builder.compile()
+    # Many documents run this graph concurrently inside the analyst node: without
+    # checkpointer=False they would inherit the parent's checkpointer and share one
+    # checkpoint namespace, reading each other's state (and stale state on resume).
+    return builder.compile(checkpointer=False)
 
 
 def build_messages(deps: Deps, title: str, url: str, text: str) -> list[BaseMessage]:

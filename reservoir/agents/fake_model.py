@@ -15,16 +15,29 @@ from langchain_core.messages import BaseMessage
 
 _DOC = re.compile(r"<document>\n?(.*?)\n?</document>", re.S)
 _TITLE = re.compile(r"^Title: (.*)$", re.M)
+_FACT = re.compile(r"^- (.+?): (.+)$", re.M)
+_CITED = re.compile(r"^\[(\d+)\] (.+?) \(", re.M)
 
 
 def extractive_responder(messages: list[BaseMessage]) -> str:
     from reservoir.agents.analyst import DocView, extractive_findings
 
     prompt = "\n".join(str(m.content) for m in messages)
-    match = _DOC.search(prompt)
+    match = _DOC.search(str(messages[-1].content))  # the system part names the tags too
     if not match:
-        return json.dumps({"answer": "I can only answer from the reservoir's documents."})
+        return _prose_reply(prompt)
     title = _TITLE.search(prompt)
     doc = DocView(id=0, url="", title=title.group(1) if title else "", text=match.group(1))
     findings = extractive_findings(doc)
     return json.dumps({"opportunities": [f.model_dump() for f in findings]})
+
+
+def _prose_reply(prompt: str) -> str:
+    """Summaries and answers made only of what the prompt gave: the fake never invents."""
+    if "Facts (ranked):" in prompt:
+        facts = _FACT.findall(prompt.split("Facts (ranked):", 1)[1])[:3]
+        return " ".join(f"{title}: {detail}." for title, detail in facts) or "No facts were given."
+    cited = _CITED.findall(prompt.split("<context>", 1)[-1])
+    if cited:
+        return "The reservoir holds: " + "; ".join(f"{title} [{n}]" for n, title in cited[:3]) + "."
+    return "The reservoir holds nothing relevant to this question yet."

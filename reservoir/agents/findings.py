@@ -72,19 +72,36 @@ def locate_quote(quote: str, text: str) -> str | None:
     return match.group(0) if match else None
 
 
+_INSTRUCTION = re.compile(
+    r"\b(ignore|disregard|forget)\b.{0,40}\b(previous|prior|above|earlier)\b.{0,20}\binstruction"
+    r"|\b(ai|language model|llm|chatbot)s?\b.{0,30}\b(assistant|agent)s?\b.{0,80}"
+    r"\b(must|should|ignore|mark|rate|send|approve)\b"
+    r"|\bnote (for|to) (ai|automated|language)", re.I | re.S)
+
+
+def looks_like_instruction(sentence: str) -> bool:
+    """Text that addresses an AI agent is data to keep out of the reservoir, not a claim."""
+    return bool(_INSTRUCTION.search(sentence))
+
+
 def ground(finding: Finding, text: str, *, doc_ref: str = "") -> Finding | None:
-    """Keep only verbatim evidence and numbers; drop the finding when no evidence is left."""
+    """Keep only verbatim evidence and numbers; drop the finding when no evidence is left.
+
+    Sentences that try to instruct an agent are dropped too: they are never evidence.
+    """
     kept = []
     for quote in finding.evidence:
         found = locate_quote(quote, text)
-        if found:
+        if found and looks_like_instruction(found):
+            log.warning("dropped an instruction-like quote from %s: %.80r", doc_ref, found)
+        elif found:
             kept.append(found)
         else:
             log.info("dropped non-verbatim quote from %s: %.80r", doc_ref, quote)
     numbers = []
     for number in finding.numbers:
         found = locate_quote(number.quote, text)
-        if found and _number_in(number.value, found):
+        if found and _number_in(number.value, found) and not looks_like_instruction(found):
             numbers.append(number.model_copy(update={"quote": found}))
         else:
             log.info("dropped unsupported number %s from %s", number.value, doc_ref)

@@ -14,6 +14,7 @@ from reservoir.graphs.state import ScoutTask, SourceSummary
 from reservoir.memory import sources as source_queries
 from reservoir.memory.db import session_scope
 from reservoir.memory.documents import DocumentIn, replace_chunks, upsert_document
+from reservoir.memory.hashing import canonical_url
 from reservoir.memory.http_cache import SqlValidatorCache
 from reservoir.memory.models import Source
 
@@ -29,15 +30,13 @@ def _summary(source: Source, **counts: Any) -> SourceSummary:
 
 async def _collect(source: Source, query: str | None, deps: Deps,
                    cache: SqlValidatorCache) -> Any:
-    from reservoir.tools.fetch import Fetcher
     from reservoir.tools.sources import SourceSpec, get_adapter
 
     config = dict(source.config or {})
     if query:
         config["query"] = query
     spec = SourceSpec(name=source.name, kind=source.kind, url=source.url, config=config)
-    async with Fetcher(deps.settings, transport=deps.transport, cache=cache) as fetcher:
-        return await get_adapter(source.kind).collect(spec, fetcher)
+    return await get_adapter(source.kind).collect(spec, deps.fetcher().with_cache(cache))
 
 
 def _store_items(deps: Deps, source_id: int, items: list[Any]) -> tuple[dict[str, int], list[int],
@@ -55,7 +54,8 @@ def _store_items(deps: Deps, source_id: int, items: list[Any]) -> tuple[dict[str
             result = upsert_document(session, DocumentIn(
                 url=item.url, title=item.title, text=item.text, source_id=source_id,
                 author=item.author, published_at=item.published_at, points=item.points,
-                comments=item.comments, language=getattr(item, "language", None)))
+                comments=item.comments, language=getattr(item, "language", None),
+                authoritative=_read_from_itself(item)))
             counts[result.status] += 1
             doc = result.document
             if result.status in ("new", "updated") and doc.id is not None:
@@ -63,6 +63,12 @@ def _store_items(deps: Deps, source_id: int, items: list[Any]) -> tuple[dict[str
                 for chunk in replace_chunks(session, doc.id, chunk_text(doc.text)):
                     to_embed[chunk.id] = chunk.text  # type: ignore[index]
     return counts, fresh, to_embed
+
+
+def _read_from_itself(item: Any) -> bool:
+    """False when the page read was another one naming this url as its canonical."""
+    fetched = (getattr(item, "extra", None) or {}).get("fetched_url")
+    return fetched is None or canonical_url(fetched) == canonical_url(item.url)
 
 
 def _embed_chunks(deps: Deps, chunk_texts: dict[int, str], doc_of: dict[int, int],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from reservoir.cli import demo, documents, opportunities, profiles, runs, sources
+from reservoir.cli import demo, documents, opportunities, profiles, runs, search, sources
 from reservoir.cli.common import console, print_json, settings
 from reservoir.config import disable_telemetry
 
@@ -22,6 +22,7 @@ app.add_typer(runs.app, name="runs")
 app.command("discover")(runs.discover)
 app.command("demo")(demo.demo)
 app.command("report")(demo.report)
+app.command("search")(search.search)
 
 
 @app.command()

@@ -183,9 +183,9 @@ async def ask(settings: Settings, question: str, *, thread_id: str | None = None
     config = {"configurable": {"thread_id": f"ask:{thread_id}"}}
     async with open_checkpointer(settings) as saver:
         graph = build_ask_graph().compile(checkpointer=saver)
-        async for mode, chunk in graph.astream(
+        async for chunk in graph.astream(
                 {"question": question, "filters": filters or {}}, config=config, context=deps,
-                stream_mode=["custom"]):
+                stream_mode="custom"):
             if on_token is not None:
                 result = on_token(chunk)
                 if hasattr(result, "__await__"):

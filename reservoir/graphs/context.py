@@ -27,6 +27,19 @@ class Deps:
             self.vectors = get_vector_store(self.settings)
         return self.vectors
 
+    def fetcher(self) -> Any:
+        """One fetcher per run, shared by every scout branch; the runner closes it."""
+        if "fetcher" not in self.extras:
+            from reservoir.tools.fetch import Fetcher
+
+            self.extras["fetcher"] = Fetcher(self.settings, transport=self.transport)
+        return self.extras["fetcher"]
+
+    async def aclose(self) -> None:
+        fetcher = self.extras.pop("fetcher", None)
+        if fetcher is not None:
+            await fetcher.aclose()
+
     def emit(self, node: str, type_: str, payload: dict[str, Any]) -> None:
         if self.events is not None:
             self.events(node, type_, payload)

@@ -126,9 +126,10 @@ async def execute_run(settings: Settings, run_id: str, *, resume_value: Any = No
         run = run_queries.get_run(session, run_id)
         if run is None:
             raise RunError(f"no run {run_id!r}")
-        if run.status in run_queries.FINAL_STATUSES:
+        if run.status in ("succeeded", "cancelled"):
             raise RunError(f"run {run.id} already {run.status}")
         run_id = run.id
+        run.error, run.finished_at = None, None
         run_queries.set_status(session, run, "running")
     sink = EventSink(settings, run_id, on_event)
     deps = make_deps(settings, sink, **dep_overrides)
@@ -156,7 +157,7 @@ async def execute_run(settings: Settings, run_id: str, *, resume_value: Any = No
         else:
             status = "succeeded"
     except RunError:
-        _finish(settings, run_id, "failed" if resume_value is None else "interrupted", deps, {})
+        _finish(settings, run_id, "interrupted", deps, {})
         raise
     except BaseException as exc:
         log.exception("run %s failed", run_id)
@@ -166,6 +167,8 @@ async def execute_run(settings: Settings, run_id: str, *, resume_value: Any = No
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
         return "failed"
+    finally:
+        await deps.aclose()
     _finish(settings, run_id, status, deps, counters)
     sink("runner", status, {"usage": deps.llm.usage.as_dict()})
     return status
@@ -188,11 +191,12 @@ def request_cancel(settings: Settings, run_id: str) -> str:
 
 
 def resumable(settings: Settings, run_id: str) -> Run:
+    """A failed run is resumable too: it continues from its last checkpoint."""
     with session_scope(settings) as session:
         run = run_queries.get_run(session, run_id)
         if run is None:
             raise RunError(f"no run {run_id!r}")
-        if run.status in run_queries.FINAL_STATUSES:
+        if run.status in ("succeeded", "cancelled"):
             raise RunError(f"run {run.id} already {run.status}")
         return run
 

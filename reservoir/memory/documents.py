@@ -27,6 +27,9 @@ class DocumentIn:
     points: int | None = None
     comments: int | None = None
     language: str | None = None
+    # False when the text was read from another page that names this url as its canonical:
+    # a copy never overwrites the original's own text.
+    authoritative: bool = True
 
 
 @dataclass
@@ -68,13 +71,14 @@ def upsert_document(session: Session, item: DocumentIn) -> UpsertResult:
         if by_url.content_hash == digest:
             _refresh_engagement(session, by_url, item)
             return UpsertResult(by_url, "unchanged")
-        if by_hash is not None:
-            return UpsertResult(by_hash, "duplicate")
+        if by_hash is not None or not item.authoritative:
+            return UpsertResult(by_hash or by_url, "duplicate")
         _apply(by_url, item, digest)
         session.add(by_url)
         session.flush()
         return UpsertResult(by_url, "updated")
     if by_hash is not None:
+        _keep_original_url(session, by_hash, url, item)
         return UpsertResult(by_hash, "duplicate")
     doc = Document(url=url, source_id=item.source_id, content_hash=digest, title=item.title,
                    text=item.text)
@@ -90,6 +94,21 @@ def upsert_document(session: Session, item: DocumentIn) -> UpsertResult:
             raise
         return UpsertResult(winner, "unchanged" if by_url else "duplicate")
     return UpsertResult(doc, "new")
+
+
+def _keep_original_url(session: Session, doc: Document, url: str, item: DocumentIn) -> None:
+    """Same text under two urls: keep the earliest published (the original, not the
+    syndicated copy), ties broken by the url itself, so the outcome is the same whichever
+    copy a parallel fetch stored first."""
+    if not item.authoritative:
+        return
+    mine = (as_utc(item.published_at) is None, as_utc(item.published_at) or doc.fetched_at, url)
+    theirs = (doc.published_at is None, doc.published_at or doc.fetched_at, doc.url)
+    if mine < theirs:
+        doc.url = url
+        doc.published_at = as_utc(item.published_at) or doc.published_at
+        session.add(doc)
+        session.flush()
 
 
 def _refresh_engagement(session: Session, doc: Document, item: DocumentIn) -> None:

@@ -4,6 +4,7 @@ retries, size and content-type limits. Every failure is a typed FetchError, neve
 from __future__ import annotations
 
 import asyncio
+import copy
 import email.utils
 import logging
 import random
@@ -260,6 +261,16 @@ class Fetcher:
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+    def with_cache(self, cache: ValidatorCache | None) -> Fetcher:
+        """A view sharing the client, host limits and robots cache, with its own validators.
+
+        Each source stores its documents before its validators are persisted; sharing one
+        client keeps per-host politeness and robots.txt per host, not per source.
+        """
+        view = copy.copy(self)
+        view._cache = cache
+        return view
 
     async def fetch(
         self, url: str, *, accept: str | None = None, conditional: bool = True

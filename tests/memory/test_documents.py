@@ -2,6 +2,7 @@
 
 import pytest
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
 
 from reservoir.config import Settings
 from reservoir.memory.db import session_scope
@@ -61,3 +62,27 @@ def test_canonical_url() -> None:
     assert canonical_url("HTTPS://Ex.COM:443/p?b=2&a=1&utm_medium=x#f") == "https://ex.com/p?a=1&b=2"
     assert canonical_url("http://ex.com") == "http://ex.com/"
     assert canonical_url("file:///tmp/a.md") == "file:///tmp/a.md"
+
+
+def test_syndicated_copies_resolve_to_the_original_in_any_order(any_settings: Settings) -> None:
+    from datetime import UTC, datetime
+
+    original = _doc("https://news.test/story", "Same words", published_at=datetime(2026, 1, 1, tzinfo=UTC))
+    copy = _doc("https://aaa-wire.test/story", "Same words", published_at=datetime(2026, 2, 1, tzinfo=UTC))
+    for order in ((original, copy), (copy, original)):
+        with session_scope(any_settings) as db:
+            for row in db.exec(select(Document)).all():
+                db.delete(row)
+        with session_scope(any_settings) as db:
+            for item in order:
+                upsert_document(db, item)
+            docs = list_documents(db).items
+            assert [d.url for d in docs] == ["https://news.test/story"]
+
+
+def test_a_copy_never_overwrites_the_text_of_its_canonical_url(any_settings: Settings) -> None:
+    with session_scope(any_settings) as db:
+        upsert_document(db, _doc("https://x.test/a", "The original article text"))
+        copy = _doc("https://x.test/a", "Title line. The original article text", authoritative=False)
+        assert upsert_document(db, copy).status == "duplicate"
+        assert upsert_document(db, _doc("https://x.test/a", "Edited original text")).status == "updated"

@@ -211,6 +211,7 @@ async def complete_item_from_article(item: SourceItem, fetcher: Fetcher) -> Sour
     page = page_from_fetch(fetched)
     feed_text = item.text
     item.extra.setdefault("link", item.url)
+    item.extra["fetched_url"] = fetched.url
     item.url = preferred_url(page, fetched.url)
     item.text = page.text if len(page.text) > len(feed_text) else feed_text
     item.title = item.title or page.title

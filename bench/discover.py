@@ -1,0 +1,281 @@
+"""Documents/s through the whole discovery graph on the demo corpus, served on loopback.
+
+    .venv/bin/python bench/discover.py [--latency 0.3] [--concurrency 4] [--per-host-rps R]
+
+Scenarios, each in a fresh temporary data dir unless said otherwise:
+  (a) no model: the agents' deterministic strategies;
+  (b) the fake model (settings llm_provider=fake) with a set latency and concurrency bound,
+      to show whether the pipeline keeps the model busy;
+  (c) a re-run of (b) in the same data dir over the unchanged sources: must make 0 model calls.
+Per-phase times come from the RunEvent timestamps (reservoir.memory.runs.events_after).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
+
+from _common import hermetic_env, mib, peak_rss, print_kv, print_table, rate  # noqa: E402
+
+from reservoir.demo import DemoServer, DemoSite, demo_profiles, demo_sources  # noqa: E402
+from reservoir.demo.server import Response  # noqa: E402
+
+# The supervisor's routing phase -> the node that runs until the supervisor's next step.
+PHASE_NODE = {"scouting": "scout", "analysing": "analyst", "scoring": "roi", "writing": "writer"}
+NODES = ("setup", "scout", "analyst", "roi", "writer", "finish")
+
+
+class CountingSite(DemoSite):
+    """The demo web, counting requests and 304 answers (read between scenarios)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.counts: Counter[str] = Counter()
+        self._count_lock = threading.Lock()
+
+    def respond(self, method: str, target: str, headers: Mapping[str, str],
+                base_url: str) -> Response:
+        resp = super().respond(method, target, headers, base_url)
+        with self._count_lock:
+            self.counts["requests"] += 1
+            self.counts[f"status_{resp.status}"] += 1
+            if target.startswith("/robots.txt"):
+                self.counts["robots"] += 1
+        return resp
+
+    def take(self) -> Counter[str]:
+        with self._count_lock:
+            counts, self.counts = self.counts, Counter()
+        return counts
+
+
+@dataclass
+class Scenario:
+    """One discovery run and what its events, Run row and the demo web say about it."""
+
+    name: str
+    status: str = ""
+    wall: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)
+    counters: dict[str, Any] = field(default_factory=dict)
+    usage: dict[str, Any] = field(default_factory=dict)
+    tokens: tuple[int, int] = (0, 0)
+    http: Counter[str] = field(default_factory=Counter)
+    chunks: int = 0  # passages embedded by the scout
+    rss: int = 0
+
+    @property
+    def new_docs(self) -> int:
+        return int(self.counters.get("documents_new", 0))
+
+    @property
+    def calls(self) -> int:
+        return int(self.usage.get("calls", 0))
+
+    def role_calls(self, role: str) -> int:
+        return int(self.usage.get("by_role", {}).get(role, 0))
+
+
+def make_settings(data_dir: Path, provider: str, args: argparse.Namespace) -> Any:
+    """Embedded storage in `data_dir`, loopback fetching, the model as the scenario wants."""
+    from reservoir.config import Settings, load_settings
+
+    defaults = Settings.model_fields
+    return load_settings(
+        _env_file=None, data_dir=data_dir, database_url=None, qdrant_url=None, redis_url=None,
+        fetch_allow=["127.0.0.0/8"], llm_provider=provider, llm_cache=True,
+        llm_fake_latency=args.latency if provider == "fake" else 0.0,
+        llm_max_concurrency=args.concurrency,
+        fetch_per_host_rps=args.per_host_rps or defaults["fetch_per_host_rps"].default,
+        fetch_per_host_concurrency=(args.per_host_concurrency
+                                    or defaults["fetch_per_host_concurrency"].default))
+
+
+def register(settings: Any, base_url: str) -> tuple[list[str], list[str]]:
+    """The demo's sources and profiles, as `reservoir demo` registers them."""
+    from reservoir.memory.db import session_scope
+    from reservoir.memory.profiles import upsert_profile
+    from reservoir.memory.sources import add_source
+
+    with session_scope(settings) as db:
+        sources = [add_source(db, s["name"], s["kind"], s["url"], s.get("config"),
+                              replace=True).name for s in demo_sources(base_url)]
+        profiles = [upsert_profile(db, p).name for p in demo_profiles()]
+    return sources, profiles
+
+
+def phase_times(events: list[Any]) -> dict[str, float]:
+    """Seconds per node: each supervisor step opens the phase it routes to."""
+    times = dict.fromkeys(NODES, 0.0)
+    start = next((e.ts for e in events if e.node == "runner" and e.type == "started"), events[0].ts)
+    current = "setup"
+    for event in events:
+        if event.node == "supervisor" and event.type == "step":
+            times[current] += _seconds(start, event.ts)
+            start = event.ts
+            current = PHASE_NODE.get(event.payload.get("phase"), "finish")
+    times[current] += _seconds(start, events[-1].ts)
+    return times
+
+
+def _seconds(a: datetime, b: datetime) -> float:
+    return max(0.0, (b - a).total_seconds())
+
+
+async def run_scenario(name: str, settings: Any, sources: list[str], profiles: list[str],
+                       site: CountingSite) -> Scenario:
+    """Create and execute one discovery run; read back its events and Run row."""
+    from reservoir.graphs.runner import create_discovery_run, execute_run
+    from reservoir.memory.db import session_scope
+    from reservoir.memory.models import Run
+    from reservoir.memory.runs import events_after
+
+    site.take()
+    chunks_before = count_chunks(settings)
+    started = time.perf_counter()
+    run_id = create_discovery_run(settings, sources=sources, profiles=profiles,
+                                  require_approval=False, trigger="cli")
+    status = await execute_run(settings, run_id)
+    wall = time.perf_counter() - started
+    with session_scope(settings) as db:
+        events = events_after(db, run_id, 0, limit=100_000)
+        run = db.get(Run, run_id)
+        counters = dict(run.counters or {})
+        tokens = (run.tokens_in, run.tokens_out)
+    final = next((e for e in reversed(events) if e.node == "runner"), None)
+    usage = dict(final.payload.get("usage", {})) if final is not None else {}
+    counters = {k: v for k, v in counters.items() if k not in ("sources", "reports")}
+    return Scenario(name, status, wall, phase_times(events), counters, usage, tokens, site.take(),
+                    count_chunks(settings) - chunks_before, peak_rss())
+
+
+def count_chunks(settings: Any) -> int:
+    from sqlalchemy import func
+    from sqlmodel import select
+
+    from reservoir.memory.db import session_scope
+    from reservoir.memory.models import DocumentChunk
+
+    with session_scope(settings) as db:
+        return int(db.exec(select(func.count()).select_from(DocumentChunk)).one())
+
+
+def warm_up(settings: Any) -> float:
+    """Imports and the embedding model, once per process (as a server or worker has them)."""
+    import qdrant_client  # noqa: F401
+
+    import reservoir.graphs.discovery  # noqa: F401
+    import reservoir.tools.extract  # noqa: F401
+    from reservoir.memory.embeddings import load_sentence_transformer
+
+    started = time.perf_counter()
+    if settings.embedding_provider == "local":
+        load_sentence_transformer(settings.embedding_model).encode(["warm up"])
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--latency", type=float, default=0.3, help="fake model latency, s (0.3)")
+    parser.add_argument("--concurrency", type=int, default=4, help="llm_max_concurrency (4)")
+    parser.add_argument("--per-host-rps", type=float, default=None,
+                        help="fetch_per_host_rps (default: the product default; the whole demo "
+                             "web is one host)")
+    parser.add_argument("--per-host-concurrency", type=int, default=None,
+                        help="fetch_per_host_concurrency (default: the product default)")
+    args = parser.parse_args()
+    removed = hermetic_env("RESERVOIR_")
+    total_started = time.perf_counter()
+    load_before = os.getloadavg()[0]
+    site = CountingSite()
+    with tempfile.TemporaryDirectory(prefix="reservoir-bench-discover-") as tmp, \
+            DemoServer(site=site) as server:
+        root = Path(tmp)
+        first = make_settings(root / "a", "none", args)
+        embed_load = warm_up(first)
+        results: list[Scenario] = []
+        for name, folder, provider in (("(a) no model", "a", "none"),
+                                       (f"(b) fake model {args.latency:g}s x{args.concurrency}",
+                                        "b", "fake"),
+                                       ("(c) re-run of (b), same data dir", "b", "fake")):
+            settings = make_settings(root / folder, provider, args)
+            sources, profiles = register(settings, server.base_url)
+            results.append(asyncio.run(run_scenario(name, settings, sources, profiles, site)))
+        from reservoir.memory.db import dispose_engines
+
+        dispose_engines()
+    report(results, args, first, embed_load, removed, load_before, total_started, len(sources))
+
+
+def report(results: list[Scenario], args: argparse.Namespace, settings: Any, embed_load: float,
+           removed: list[str], load_before: float, total_started: float, n_sources: int) -> None:
+    """Print the tables and the figures."""
+    a, b, c = results
+    print(f"\nbench/discover.py: demo corpus on loopback, {n_sources} sources, 2 profiles; "
+          f"per-host politeness {settings.fetch_per_host_rps:g} req/s x "
+          f"{settings.fetch_per_host_concurrency} (the demo web is one host); "
+          f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after")
+    if removed:
+        print(f"ignored from the environment: {', '.join(removed)}")
+    print_table("Runs (documents/s = new documents / run wall time)",
+                ["scenario", "status", "wall s", "new docs", "docs/s", "unchanged", "analysed",
+                 "opps new", "requests", "304s", "llm calls", "cached", "tokens in/out"],
+                [[s.name, s.status, round(s.wall, 2), s.new_docs, round(rate(s.new_docs, s.wall), 2),
+                  s.counters.get("documents_unchanged", 0), s.counters.get("documents_analysed", 0),
+                  s.counters.get("opportunities_created", 0), s.http["requests"],
+                  s.http["status_304"], s.calls, s.usage.get("cached", 0),
+                  f"{s.tokens[0]}/{s.tokens[1]}"] for s in results])
+    print_table("Phases (seconds, from RunEvent timestamps)", ["scenario", *NODES, "sum"],
+                [[s.name, *(round(s.phases[n], 2) for n in NODES), round(sum(s.phases.values()), 2)]
+                 for s in results])
+    analyst_wall = b.phases["analyst"]
+    analyst_calls = b.role_calls("analyst")
+    busy = analyst_calls * args.latency / (args.concurrency * analyst_wall) if analyst_wall else 0.0
+    achieved = analyst_calls * args.latency / analyst_wall if analyst_wall else 0.0
+    floor = analyst_calls * args.latency / args.concurrency
+    # Without a model the analyst phase is only its own work (extraction and the serial,
+    # document-ordered merges): the model cannot be kept busier than that leaves room for.
+    model_free = a.phases["analyst"]
+    bound = "the model" if floor > model_free else "merge work, not the model"
+    print_kv("Figures", [
+        ("(b) model calls by role", str(b.usage.get("by_role", {}))),
+        ("(b) LLM calls per new document",
+         f"{rate(b.calls, b.new_docs):.2f} (analyst only: {rate(analyst_calls, b.new_docs):.2f})"),
+        ("(b) model-busy ratio in the analyst phase",
+         f"{busy:.2f}  = {analyst_calls} calls x {args.latency:g}s / ({args.concurrency} x "
+         f"{analyst_wall:.2f}s)"),
+        ("(b) achieved model concurrency", f"{achieved:.2f} of {args.concurrency}"),
+        ("(b) model time at full concurrency", f"{floor:.2f}s (analyst phase took {analyst_wall:.2f}s)"),
+        ("(b) model time vs model-free work ((a)'s analyst phase)",
+         f"{floor:.2f}s vs {model_free:.2f}s: the analyst phase is bound by {bound}"),
+        ("(a) requests to the one demo host; robots.txt among them",
+         f"{a.http['requests']} in {a.phases['scout']:.1f}s of scout phase "
+         f"({rate(a.http['requests'], a.phases['scout']):.1f}/s); robots.txt {a.http['robots']}x"),
+        ("(a) passages embedded by the scout", f"{a.chunks} ({rate(a.chunks, a.phases['scout']):.1f}/s "
+         "of scout phase)"),
+        ("(c) model calls on the re-run",
+         f"{c.calls} ({'PASS' if c.calls == 0 else 'FAIL'}: must be 0; cache hits "
+         f"{c.usage.get('cached', 0)}, Run tokens {c.tokens[0]}/{c.tokens[1]})"),
+        ("(c) conditional requests answered 304", f"{c.http['status_304']} of {c.http['requests']}"),
+        ("imports + embedding model load (once, before the runs)", f"{embed_load:.1f} s"),
+        ("peak RSS of the bench process", mib(max(s.rss for s in results))),
+        ("total bench time", f"{time.perf_counter() - total_started:.1f} s"),
+    ])
+
+
+if __name__ == "__main__":
+    main()
