@@ -29,7 +29,8 @@ def test_ground_drops_invented_quotes_and_numbers() -> None:
     finding = _finding(
         evidence=["Our dental clinic automated appointment reminders with Twilio.",
                   "Patients love the new system and revenue doubled."],
-        numbers=[{"field": "percent", "value": 7, "quote": "The no-show rate fell from 18% to 7% in three months."},
+        numbers=[{"field": "percent", "value": 7,
+                  "quote": "The no-show rate fell from 18% to 7% in three months."},
                  {"field": "hours_saved_week", "value": 12, "quote": "We save 12 hours a week."}])
     grounded = ground(finding, TEXT)
     assert grounded is not None
