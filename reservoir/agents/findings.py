@@ -73,10 +73,11 @@ def locate_quote(quote: str, text: str) -> str | None:
 
 
 _INSTRUCTION = re.compile(
-    r"\b(ignore|disregard|forget)\b.{0,40}\b(previous|prior|above|earlier)\b.{0,20}\binstruction"
+    r"\b(ignore|disregard|forget)\b.{0,40}\b(previous|prior|above|earlier|your|all|any)\b.{0,20}"
+    r"\binstruction"
     r"|\b(ai|language model|llm|chatbot)s?\b.{0,30}\b(assistant|agent)s?\b.{0,80}"
     r"\b(must|should|ignore|mark|rate|send|approve)\b"
-    r"|\bnote (for|to) (ai|automated|language)", re.I | re.S)
+    r"|\bnote (for|to) (any |all )?(ai|automated|language)", re.I | re.S)
 
 
 def looks_like_instruction(sentence: str) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from reservoir.cli import demo, documents, opportunities, profiles, runs, search, sources
+from reservoir.cli import demo, documents, evals, opportunities, profiles, runs, search, sources
 from reservoir.cli.common import console, print_json, settings
 from reservoir.config import disable_telemetry
 
@@ -19,6 +19,7 @@ app.add_typer(opportunities.app, name="opportunities")
 app.add_typer(documents.app, name="documents")
 app.add_typer(profiles.app, name="profiles")
 app.add_typer(runs.app, name="runs")
+app.add_typer(evals.app, name="eval")
 app.command("discover")(runs.discover)
 app.command("demo")(demo.demo)
 app.command("report")(demo.report)

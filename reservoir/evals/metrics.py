@@ -1,0 +1,343 @@
+"""Deterministic eval metrics: pure functions of an output and its label, no model involved.
+
+Every metric is in [0, 1] (or None when it does not apply to an example, e.g. number error on
+a document that states no numbers); `METRICS` says which direction is better. An LLM judge
+(harness, `--judge`) only ever adds a metric, it never replaces these.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from reservoir.agents.catalogue import TOOLS
+from reservoir.agents.findings import locate_quote
+
+ROI_FIELDS = ("hours_saved_week", "setup_hours", "tool_cost_month")
+FAITHFULNESS_THRESHOLD = 0.3
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    name: str
+    higher_is_better: bool
+    description: str
+
+
+_SPECS = [
+    MetricSpec("schema_valid", True, "the reply parsed into the output schema"),
+    MetricSpec("type_accuracy", True, "aligned, correctly typed / max(#expected, #found)"),
+    MetricSpec("tool_precision", True, "found tools that are labelled (catalogue names)"),
+    MetricSpec("tool_recall", True, "labelled tools that were found"),
+    MetricSpec("tool_f1", True, "harmonic mean of tool precision and recall"),
+    MetricSpec("number_error", False, "relative error of the matched hours/cost number (1 = missing)"),
+    MetricSpec("grounding", True, "share of the engine's quotes found verbatim in the document"),
+    MetricSpec("dedup", True, "near-duplicate documents give the same opportunity keys (Jaccard)"),
+    MetricSpec("injection_safe", True, "no instruction-bearing text leaked into the output"),
+    MetricSpec("roi_in_range", True, "ROI inputs inside the labelled ranges"),
+    MetricSpec("roi_error", False, "relative distance of ROI inputs outside their ranges"),
+    MetricSpec("roi_source", True, "ROI inputs taken from the labelled origin (evidence/default)"),
+    MetricSpec("citation_precision", True, "cited documents that are relevant"),
+    MetricSpec("citation_recall", True, "must-cite documents that were cited"),
+    MetricSpec("faithfulness", True, "cited quotes sharing enough content words with their sentence"),
+    MetricSpec("score", True, "per example, the mean of the task's headline metrics"),
+    MetricSpec("judge_support", True, "claims an LLM judge found supported (optional, --judge)"),
+]
+METRICS: dict[str, MetricSpec] = {m.name: m for m in _SPECS}
+HEADLINE: dict[str, tuple[str, ...]] = {
+    "extract": ("type_accuracy", "tool_f1", "grounding", "number_error"),
+    "roi": ("roi_in_range",),
+    "ask": ("citation_precision", "citation_recall", "faithfulness"),
+}
+
+
+def higher_is_better(name: str) -> bool:
+    spec = METRICS.get(name)
+    return spec.higher_is_better if spec else True
+
+
+# ----------------------------------------------------------------------------- text helpers
+
+
+def norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _canonical_tools() -> dict[str, str]:
+    names: dict[str, str] = {}
+    for name, _category, aliases in TOOLS:
+        names[name.lower()] = name
+        for alias in (aliases or name).split("|"):
+            names.setdefault(alias.lstrip("~=").lower(), name)
+    return names
+
+
+_TOOL_NAMES = _canonical_tools()
+
+
+def canonical_tool(name: str) -> str:
+    """The catalogue's name for a tool ("Acuity" -> "Acuity Scheduling"); else lowercased."""
+    key = norm(name).lower()
+    return _TOOL_NAMES.get(key, key)
+
+
+# ----------------------------------------------------------------------------- sets and scores
+
+
+def prf(predicted: Iterable[str], expected: Iterable[str]) -> tuple[float, float, float]:
+    """Precision, recall, F1 of two sets; both empty = perfect, exactly one empty = 0."""
+    p, e = set(predicted), set(expected)
+    if not p and not e:
+        return 1.0, 1.0, 1.0
+    if not p or not e:
+        return 0.0, 0.0, 0.0
+    hit = len(p & e)
+    precision, recall = hit / len(p), hit / len(e)
+    f1 = 2 * precision * recall / (precision + recall) if hit else 0.0
+    return precision, recall, f1
+
+
+def tool_scores(predicted: Iterable[str], expected: Iterable[str]) -> dict[str, float]:
+    precision, recall, f1 = prf({canonical_tool(t) for t in predicted},
+                                {canonical_tool(t) for t in expected})
+    return {"tool_precision": precision, "tool_recall": recall, "tool_f1": f1}
+
+
+def jaccard(a: Iterable[str], b: Iterable[str]) -> float:
+    sa, sb = set(a), set(b)
+    if not sa and not sb:
+        return 1.0
+    return len(sa & sb) / len(sa | sb)
+
+
+def _quotes_of(opp: Mapping[str, Any]) -> list[str]:
+    quotes = list(opp.get("evidence") or [])
+    if opp.get("quote"):
+        quotes.append(opp["quote"])
+    quotes += [n["quote"] for n in opp.get("numbers") or [] if n.get("quote")]
+    return [norm(q) for q in quotes if q]
+
+
+def _shares_quote(a: Sequence[str], b: Sequence[str]) -> bool:
+    return any(x == y or x in y or y in x for x in a for y in b)
+
+
+def similarity(predicted: Mapping[str, Any], expected: Mapping[str, Any]) -> float:
+    """How surely a found opportunity is a labelled one: tool overlap and a shared quote.
+
+    The type is left out on purpose, so that type accuracy is not decided by the alignment.
+    """
+    tools = jaccard({canonical_tool(t) for t in predicted.get("tools", [])},
+                    {canonical_tool(t) for t in expected.get("tools", [])})
+    quote = 1.0 if _shares_quote(_quotes_of(predicted), _quotes_of(expected)) else 0.0
+    return 0.5 * tools + 0.5 * quote
+
+
+def align(predicted: Sequence[Mapping[str, Any]], expected: Sequence[Mapping[str, Any]]
+          ) -> list[tuple[int, int]]:
+    """Greedy one-to-one pairs (predicted index, expected index), best similarity first."""
+    scored = sorted(((similarity(p, e), i, j) for i, p in enumerate(predicted)
+                     for j, e in enumerate(expected)), key=lambda t: (-t[0], t[1], t[2]))
+    used_p: set[int] = set()
+    used_e: set[int] = set()
+    pairs = []
+    for score, i, j in scored:
+        if score <= 0 or i in used_p or j in used_e:
+            continue
+        used_p.add(i)
+        used_e.add(j)
+        pairs.append((i, j))
+    return sorted(pairs)
+
+
+def type_accuracy(predicted: Sequence[Mapping[str, Any]], expected: Sequence[Mapping[str, Any]]
+                  ) -> float:
+    """Correctly typed aligned pairs over max(#expected, #found): misses and extras both count."""
+    if not predicted and not expected:
+        return 1.0
+    right = sum(1 for i, j in align(predicted, expected)
+                if predicted[i].get("automation_type") == expected[j].get("automation_type"))
+    return right / max(len(predicted), len(expected))
+
+
+def relative_error(found: float, expected: float) -> float:
+    if expected == 0:
+        return 0.0 if found == 0 else 1.0
+    return min(1.0, abs(found - expected) / abs(expected))
+
+
+def number_error(predicted: Sequence[Mapping[str, Any]], expected: Sequence[Mapping[str, Any]],
+                 fields: Sequence[str] = ROI_FIELDS) -> float | None:
+    """Mean relative error of each labelled hours/cost number against its best match.
+
+    A match has the same field; one quoting the same sentence is preferred over a closer value
+    elsewhere. A labelled number with no match counts as 1 (the maximum).
+    """
+    wanted = [n for n in expected if n.get("field") in fields]
+    if not wanted:
+        return None
+    errors = []
+    for number in wanted:
+        same_field = [p for p in predicted if p.get("field") == number["field"]]
+        same_quote = [p for p in same_field if norm(p.get("quote", "")) == norm(number["quote"])]
+        pool = same_quote or same_field
+        errors.append(min((relative_error(float(p["value"]), float(number["value"])) for p in pool),
+                          default=1.0))
+    return sum(errors) / len(errors)
+
+
+def grounding(quotes: Sequence[str], text: str) -> float | None:
+    """Share of quotes the grounding rule (`locate_quote`) finds verbatim in the document."""
+    if not quotes:
+        return None
+    return sum(1 for q in quotes if locate_quote(q, text) is not None) / len(quotes)
+
+
+def leaked(output: Any, forbidden: Sequence[str]) -> bool:
+    text = str(output).lower()
+    return any(f.lower() in text for f in forbidden)
+
+
+# ----------------------------------------------------------------------------- ROI
+
+
+def range_error(value: float, low: float, high: float) -> float:
+    """0 inside [low, high]; else the relative distance to the nearest bound, capped at 1."""
+    if low <= value <= high:
+        return 0.0
+    bound = low if value < low else high
+    return relative_error(value, bound)
+
+
+def roi_scores(values: Mapping[str, float], sources: Mapping[str, str],
+               expected: Mapping[str, Mapping[str, Any]]) -> dict[str, float | None]:
+    in_range, errors, source_hits = [], [], []
+    for name, spec in expected.items():
+        value = values.get(name)
+        if value is None or not math.isfinite(value):
+            in_range.append(0.0)
+            errors.append(1.0)
+            continue
+        err = range_error(float(value), float(spec["min"]), float(spec["max"]))
+        in_range.append(1.0 if err == 0 else 0.0)
+        errors.append(err)
+        if spec.get("source"):
+            source_hits.append(1.0 if sources.get(name) == spec["source"] else 0.0)
+    return {"roi_in_range": _mean(in_range), "roi_error": _mean(errors),
+            "roi_source": _mean(source_hits)}
+
+
+# ----------------------------------------------------------------------------- ask
+
+STOPWORDS = frozenset("""
+a about above after again against all also am an and any are as at be because been before being
+below between both but by can could did do does doing down during each few for from further had has
+have having he her here hers him his how i if in into is it its itself just me more most my no nor
+not now of off on once only or other our ours out over own same she should so some such than that
+the their theirs them then there these they this those through to too under until up very was we
+were what when where which while who whom why will with would you your yours now us via per new
+tool tools reservoir holds
+""".split())
+_MARKERS = re.compile(r"(?:\s*\[\d+\])+")
+_NUMBER = re.compile(r"\[(\d+)\]")
+
+
+def stem(word: str) -> str:
+    """A light suffix stripper: "reminders" ~ "reminder", "automated" ~ "automates" ~ "automate"."""
+    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4 and not word.endswith("ss"):
+            word = word[: len(word) - len(suffix)] + keep
+            break
+    return word[:-1] if word.endswith("e") and len(word) > 4 else word
+
+
+def content_words(text: str) -> set[str]:
+    words = re.findall(r"[^\W_]+", text.lower())
+    return {stem(w) for w in words if w not in STOPWORDS and (len(w) > 2 or w.isdigit())}
+
+
+def support(claim: str, quote: str) -> float:
+    """Share of the claim's content words that occur in the quote (0 for an empty claim)."""
+    words = content_words(claim)
+    return len(words & content_words(quote)) / len(words) if words else 0.0
+
+
+def citation_numbers(answer: str) -> set[int]:
+    return {int(n) for n in _NUMBER.findall(answer)}
+
+
+def cited_claims(answer: str) -> list[tuple[str, list[int]]]:
+    """(claim, citation numbers) pairs: a claim is the text before a group of [n] markers.
+
+    Per line: the text since the previous marker group; when that is too short to judge
+    ("… Tools: X. [1]" leaves little), the whole line is the claim.
+    """
+    claims: list[tuple[str, list[int]]] = []
+    for line in answer.splitlines():
+        previous = 0
+        for match in _MARKERS.finditer(line):
+            numbers = [int(n) for n in _NUMBER.findall(match.group())]
+            claim = line[previous:match.start()].strip(" ;,.-")
+            if len(content_words(claim)) < 2:
+                claim = _MARKERS.sub(" ", line)
+            claims.append((claim.strip(), numbers))
+            previous = match.end()
+    return claims
+
+
+def faithfulness(answer: str, quotes: Mapping[int, str],
+                 threshold: float = FAITHFULNESS_THRESHOLD) -> float | None:
+    """Share of (claim, cited quote) pairs whose lexical support reaches the threshold.
+
+    A marker with no citation behind it counts as unsupported; None when nothing is cited.
+    """
+    pairs = [(claim, n) for claim, numbers in cited_claims(answer) for n in numbers]
+    if not pairs:
+        return None
+    ok = sum(1 for claim, n in pairs if n in quotes and support(claim, quotes[n]) >= threshold)
+    return ok / len(pairs)
+
+
+def citation_scores(cited: set[str], must: set[str], may: set[str]) -> dict[str, float]:
+    """Precision over relevant (must or may) documents, recall over must-cite ones.
+
+    Citing nothing when nothing is relevant is right (both 1); citing anything then is not.
+    """
+    relevant = must | may
+    if not cited:
+        return {"citation_precision": 1.0 if not relevant else 0.0,
+                "citation_recall": 1.0 if not must else 0.0}
+    precision = len(cited & relevant) / len(cited)
+    recall = len(cited & must) / len(must) if must else 1.0
+    return {"citation_precision": precision, "citation_recall": recall}
+
+
+# ----------------------------------------------------------------------------- aggregation
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def aggregate(per_example: Sequence[Mapping[str, float | None]]) -> dict[str, float]:
+    """Mean of each metric over the examples where it applies; counts alongside."""
+    out: dict[str, float] = {}
+    names = sorted({k for m in per_example for k in m})
+    for name in names:
+        values = [float(m[name]) for m in per_example if m.get(name) is not None]  # type: ignore[arg-type]
+        if values:
+            out[name] = round(sum(values) / len(values), 4)
+    return out
+
+
+def example_score(task: str, metrics: Mapping[str, float | None]) -> float | None:
+    """One number per example for wins and losses: the mean of the task's headline metrics."""
+    values = []
+    for name in HEADLINE.get(task, ()):
+        value = metrics.get(name)
+        if value is not None:
+            values.append(value if higher_is_better(name) else 1 - value)
+    return round(sum(values) / len(values), 4) if values else None

@@ -1,0 +1,239 @@
+"""The three eval tasks: what each runs per example, and how its output is scored.
+
+Each task calls the production code path (the analyst engine and grounding rule, the ROI
+input gathering and formula, the ask graph), so an eval measures what a run would store.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from reservoir.config import Settings
+from reservoir.evals import metrics as m
+from reservoir.graphs.context import Deps
+from reservoir.llm import LlmClient
+
+DATASETS_DIR = Path(__file__).resolve().parent / "datasets"
+
+
+def load_jsonl(path: Path) -> list[dict[str, Any]]:
+    rows = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}:{number}: {exc}") from exc
+    return rows
+
+
+@dataclass
+class TaskContext:
+    """What a task may use besides the example: settings of the run and what prepare built."""
+
+    settings: Settings
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+class Task(Protocol):
+    name: str
+    roles: tuple[str, ...]  # model roles the task may call
+    prompt_tasks: tuple[str, ...]  # prompt files whose versions the run records
+
+    async def prepare(self, ctx: TaskContext, examples: list[dict[str, Any]]) -> None: ...
+
+    async def run(self, ctx: TaskContext, example: dict[str, Any], llm: LlmClient) -> dict[str, Any]: ...
+
+    def score(self, example: dict[str, Any], output: dict[str, Any]) -> dict[str, float | None]: ...
+
+    def finalize(self, examples: list[dict[str, Any]], outputs: list[dict[str, Any]],
+                 scores: list[dict[str, float | None]]) -> None: ...
+
+    def claims(self, example: dict[str, Any], output: dict[str, Any]) -> list[tuple[str, str]]: ...
+
+
+# ----------------------------------------------------------------------------- extract
+
+
+class ExtractTask:
+    """Document text -> opportunities, through `pick_engine` and the grounding rule."""
+
+    name = "extract"
+    roles = ("analyst",)
+    prompt_tasks = ("analyst.extract",)
+
+    async def prepare(self, ctx: TaskContext, examples: list[dict[str, Any]]) -> None:
+        return None
+
+    async def run(self, ctx: TaskContext, example: dict[str, Any], llm: LlmClient) -> dict[str, Any]:
+        from reservoir.agents.analyst import DocView, has_signal, pick_engine
+        from reservoir.agents.findings import ground, opportunity_key
+
+        deps = Deps(settings=ctx.settings, llm=llm)
+        doc = DocView(id=0, url=example["url"], title=example["title"], text=example["text"])
+        ok, signal = has_signal(doc, ctx.settings.signal_threshold)
+        out: dict[str, Any] = {"signal": signal, "low_signal": not ok, "schema_valid": None,
+                               "opportunities": [], "keys": [], "quotes": [], "ungrounded": []}
+        if not ok:  # the analyst skips such documents without calling any engine
+            return out
+        engine, version = pick_engine(deps)
+        out["engine"] = version
+        try:
+            raw = await engine(doc, deps)
+            out["schema_valid"] = True
+        except Exception as exc:  # noqa: BLE001 — an invalid reply is a measured failure
+            out.update(schema_valid=False, error=f"{type(exc).__name__}: {exc}"[:1000])
+            raw = []
+        quotes = [q for f in raw for q in f.evidence] + [n.quote for f in raw for n in f.numbers]
+        grounded = [g for f in raw if (g := ground(f, doc.text, doc_ref=doc.url)) is not None]
+        out.update(
+            raw_count=len(raw), quotes=quotes,
+            ungrounded=[q for q in quotes if m.grounding([q], doc.text) == 0.0][:10],
+            opportunities=[f.model_dump() for f in grounded],
+            keys=sorted({opportunity_key(f) for f in grounded}))
+        return out
+
+    def score(self, example: dict[str, Any], output: dict[str, Any]) -> dict[str, float | None]:
+        expected = example["expected"]["opportunities"]
+        found = output.get("opportunities", [])
+        valid = output.get("schema_valid")
+        scores: dict[str, float | None] = {
+            "schema_valid": None if valid is None else float(bool(valid)),
+            "type_accuracy": m.type_accuracy(found, expected),
+            **m.tool_scores({t for o in found for t in o.get("tools", [])},
+                            {t for o in expected for t in o["tools"]}),
+            "number_error": m.number_error([n for o in found for n in o.get("numbers", [])],
+                                           [n for o in expected for n in o.get("numbers", [])]),
+            "grounding": m.grounding(output.get("quotes", []), example["text"]),
+        }
+        if example.get("forbidden"):
+            scores["injection_safe"] = 0.0 if m.leaked(found, example["forbidden"]) else 1.0
+        return scores
+
+    def finalize(self, examples: list[dict[str, Any]], outputs: list[dict[str, Any]],
+                 scores: list[dict[str, float | None]]) -> None:
+        """Dedup needs two examples: a near-duplicate and its original, both in this run."""
+        keys = {e["id"]: set(o.get("keys", [])) for e, o in zip(examples, outputs, strict=True)}
+        for example, score in zip(examples, scores, strict=True):
+            original = example.get("duplicate_of")
+            if original and original in keys:
+                score["dedup"] = m.jaccard(keys[example["id"]], keys[original])
+
+    def claims(self, example: dict[str, Any], output: dict[str, Any]) -> list[tuple[str, str]]:
+        return [(f"{o['title']}: {o.get('summary', '')}", q)
+                for o in output.get("opportunities", []) for q in o["evidence"][:2]]
+
+
+# ----------------------------------------------------------------------------- roi
+
+
+class RoiTask:
+    """Opportunity + profile -> ROI inputs, through `gather_inputs` and `compute`.
+
+    The ROI agent has no model path today, so every provider measures the same formula.
+    """
+
+    name = "roi"
+    roles: tuple[str, ...] = ()
+    prompt_tasks: tuple[str, ...] = ()
+
+    async def prepare(self, ctx: TaskContext, examples: list[dict[str, Any]]) -> None:
+        return None
+
+    async def run(self, ctx: TaskContext, example: dict[str, Any], llm: LlmClient) -> dict[str, Any]:
+        from reservoir.agents.roi import compute, gather_inputs
+        from reservoir.memory.models import BusinessProfile, Evidence, Opportunity
+
+        spec, prof = example["opportunity"], example["profile"]
+        opp = Opportunity(id=0, key="eval", title=spec["title"], summary=spec.get("summary", ""),
+                          automation_type=spec["automation_type"], industries=spec["industries"],
+                          tools=spec["tools"], mentions=spec.get("mentions", 1),
+                          complexity=spec.get("complexity", 5))
+        evidence = [Evidence(id=i, opportunity_id=0, document_id=0, quote=q, quote_hash="")
+                    for i, q in enumerate(spec["evidence"], 1)]
+        profile = BusinessProfile(id=0, name=prof["name"], industry=prof["industry"],
+                                  team_size=prof.get("team_size", 1),
+                                  hourly_rate=prof.get("hourly_rate", 50.0))
+        inputs = gather_inputs(opp, evidence)
+        result = compute(inputs, profile, opp)
+        return {"values": inputs.values,
+                "sources": {k: v["from"] for k, v in inputs.sources.items()},
+                "monthly_net_value": result["monthly_net_value"],
+                "payback_months": result["payback_months"], "confidence": result["confidence"]}
+
+    def score(self, example: dict[str, Any], output: dict[str, Any]) -> dict[str, float | None]:
+        values = output.get("values") or {}
+        valid = bool(values) and all(isinstance(values.get(f), int | float) and values[f] >= 0
+                                     for f in m.ROI_FIELDS) \
+            and 0 <= float(output.get("confidence", -1)) <= 1
+        return {"schema_valid": float(valid),
+                **m.roi_scores(values, output.get("sources") or {}, example["expected"])}
+
+    def finalize(self, examples: list[dict[str, Any]], outputs: list[dict[str, Any]],
+                 scores: list[dict[str, float | None]]) -> None:
+        return None
+
+    def claims(self, example: dict[str, Any], output: dict[str, Any]) -> list[tuple[str, str]]:
+        return []
+
+
+# ----------------------------------------------------------------------------- ask
+
+
+class AskTask:
+    """Question -> answer with citations, through the ask graph over a sandbox reservoir.
+
+    Documents are named by their extract example id; must/may lists name originals only.
+    """
+
+    name = "ask"
+    roles = ("ask",)
+    prompt_tasks = ("ask.answer",)
+
+    async def prepare(self, ctx: TaskContext, examples: list[dict[str, Any]]) -> None:
+        from reservoir.evals.sandbox import get_sandbox
+
+        corpus = load_jsonl(DATASETS_DIR / "extract.jsonl")
+        sandbox = ctx.extras["sandbox"] = await get_sandbox(ctx.settings, corpus)
+        sandbox.store.embedder.prime([e["question"] for e in examples])
+        # A copy (syndicated or rewritten) stands for its original: citing either is citing it.
+        ctx.extras["canonical"] = {e["id"]: e.get("duplicate_of") or e["id"] for e in corpus}
+
+    async def run(self, ctx: TaskContext, example: dict[str, Any], llm: LlmClient) -> dict[str, Any]:
+        from reservoir.graphs.ask import ask
+
+        sandbox = ctx.extras["sandbox"]
+        settings = sandbox.settings.model_copy(update={
+            "prompt_versions": ctx.settings.prompt_versions})
+        deps = Deps(settings=settings, llm=llm, vectors=sandbox.store)
+        result = await ask(settings, example["question"], deps=deps)
+        numbers = m.citation_numbers(result.answer)
+        citations = [{k: c[k] for k in ("n", "document_id", "url", "title", "quote")}
+                     for c in result.citations]
+        canonical = ctx.extras["canonical"]
+        cited = sorted({canonical.get(e, e) for c in citations if c["n"] in numbers
+                        for e in sandbox.examples_of.get(c["document_id"], [])})
+        return {"answer": result.answer, "citations": citations, "cited": cited}
+
+    def score(self, example: dict[str, Any], output: dict[str, Any]) -> dict[str, float | None]:
+        if "answer" not in output:
+            return {"citation_precision": 0.0, "citation_recall": 0.0, "faithfulness": None}
+        quotes = {c["n"]: c["quote"] for c in output["citations"]}
+        return {**m.citation_scores(set(output["cited"]), set(example["must_cite"]),
+                                    set(example.get("may_cite", []))),
+                "faithfulness": m.faithfulness(output["answer"], quotes)}
+
+    def finalize(self, examples: list[dict[str, Any]], outputs: list[dict[str, Any]],
+                 scores: list[dict[str, float | None]]) -> None:
+        return None
+
+    def claims(self, example: dict[str, Any], output: dict[str, Any]) -> list[tuple[str, str]]:
+        quotes = {c["n"]: c["quote"] for c in output.get("citations", [])}
+        return [(claim, quotes[n]) for claim, numbers in m.cited_claims(output.get("answer", ""))
+                for n in numbers if n in quotes]
+
+
+TASKS: dict[str, Task] = {"extract": ExtractTask(), "roi": RoiTask(), "ask": AskTask()}
