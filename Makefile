@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed-stamp
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean browser
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -16,7 +16,13 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)
 	$(VENV)/bin/reservoir demo
 
-test: $(STAMP)
+# Headless Chromium for the dashboard's browser tests (Debian's package; Playwright drives it).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { echo "installing chromium for the browser tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
+	  || echo "could not install chromium: the browser tests will say so"; }
+
+test: $(STAMP) browser
 	$(VENV)/bin/ruff check reservoir tests bench
 	$(PY) -m pytest -q -ra
 
@@ -27,6 +33,8 @@ bench: $(STAMP)
 	$(PY) bench/search.py --quick
 	$(PY) bench/fetch.py
 	$(PY) bench/discover.py
+	$(PY) bench/workers.py
+	$(PY) bench/api.py
 
 clean:
 	rm -rf $(VENV) .reservoir

@@ -115,6 +115,7 @@ class Settings(BaseSettings):
     # Scheduling, API
     schedule_cron: str = "0 3 * * *"
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    metrics_public: bool = False
     job_timeout: int = Field(3600, ge=10)
 
     @field_validator("fetch_allow", "cors_origins", mode="before")

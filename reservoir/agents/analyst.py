@@ -13,14 +13,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import col, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, or_, select
 
 from reservoir.agents import extractive
 from reservoir.agents.findings import Finding, NumberClaim, ground, opportunity_key
 from reservoir.graphs.context import Deps
 from reservoir.memory.db import session_scope
 from reservoir.memory.documents import mark_analysed
-from reservoir.memory.models import Document, Opportunity
+from reservoir.memory.models import Document, Opportunity, Run
 from reservoir.memory.opportunities import (
     EvidenceIn,
     OpportunityIn,
@@ -77,14 +78,20 @@ def pick_engine(deps: Deps) -> tuple[Engine, str]:
     return llm_engine, llm_version(deps)
 
 
-def pending_documents(deps: Deps, limit: int = 10_000) -> list[DocView]:
+def pending_documents(deps: Deps, run_id: str | None = None, limit: int = 10_000) -> list[DocView]:
     """Every stored document not yet analysed: a crash in any earlier run loses nothing.
 
     Ordered by url, not by id: ids follow the order in which parallel fetches finished, and
     merging must not depend on that, or a resumed run could differ from an uninterrupted one.
+    Documents another run is still working on are left to it, so concurrent runs on several
+    workers never analyse the same document twice.
     """
+    ended = select(Run.id).where(col(Run.status).in_(["succeeded", "failed", "cancelled"]))
+    mine = or_(col(Document.run_id).is_(None), col(Document.run_id).in_(ended))
+    if run_id is not None:
+        mine = or_(mine, Document.run_id == run_id)
     with session_scope(deps.settings) as session:
-        rows = session.exec(select(Document).where(col(Document.analysed_at).is_(None))
+        rows = session.exec(select(Document).where(col(Document.analysed_at).is_(None), mine)
                             .order_by(Document.url).limit(limit)).all()
         return [DocView(d.id, d.url, d.title, d.text) for d in rows if d.id is not None]
 
@@ -117,11 +124,12 @@ def _to_input(finding: Finding, doc_id: int) -> OpportunityIn:
         complexity=finding.complexity, evidence=evidence)
 
 
-def _similar_existing(deps: Deps, session: Any, finding: Finding) -> Opportunity | None:
+def _similar_existing(deps: Deps, session: Any, finding: Finding, vector: list[float]
+                      ) -> Opportunity | None:
     """A known opportunity that says the same thing, by dense similarity over a threshold."""
-    store = deps.vector_store()
-    hits = store.similar_opportunities(f"{finding.title}. {finding.summary}", limit=5)
-    for opp_id, score in hits:
+    from reservoir.memory.vectors import OPPORTUNITIES
+
+    for opp_id, score in deps.vector_store().dense_search(OPPORTUNITIES, vector, 5):
         if score < deps.settings.merge_threshold:
             break
         opp = session.get(Opportunity, opp_id)
@@ -130,18 +138,34 @@ def _similar_existing(deps: Deps, session: Any, finding: Finding) -> Opportunity
     return None
 
 
+def _create_or_merge(session: Any, item: OpportunityIn) -> tuple[Opportunity, bool]:
+    """Another worker may create the same key between our lookup and insert: then merge."""
+    try:
+        with session.begin_nested():
+            return create_opportunity(session, item), True
+    except IntegrityError:
+        existing = get_by_key(session, item.key)
+        if existing is None:
+            raise
+        merge_into(session, existing, item)
+        return existing, False
+
+
 def merge_document(deps: Deps, doc: DocView, findings: list[Finding], version: str,
                    signal: float) -> tuple[list[int], int]:
     """One transaction: create or merge each finding, then mark the document analysed."""
     touched: list[int] = []
     created = 0
-    with session_scope(deps.settings) as session:
-        for finding in findings:
+    # Embedded in one batch before the transaction opens: the write lock is held for SQL only.
+    vectors = deps.vector_store().embedder.embed([f"{f.title}. {f.summary}" for f in findings]) \
+        if findings else []
+    with session_scope(deps.settings, write=True) as session:
+        for finding, vector in zip(findings, vectors, strict=True):
             item = _to_input(finding, doc.id)
-            opp = get_by_key(session, item.key) or _similar_existing(deps, session, finding)
+            opp = get_by_key(session, item.key) or _similar_existing(deps, session, finding, vector)
             if opp is None:
-                opp = create_opportunity(session, item)
-                created += 1
+                opp, new = _create_or_merge(session, item)
+                created += new
             else:
                 merge_into(session, opp, item)
             touched.append(opp.id)  # type: ignore[arg-type]
@@ -178,11 +202,11 @@ def restore_missing_vectors(deps: Deps) -> int:
     return len(payload)
 
 
-async def analyse_pending(deps: Deps, *, cancelled: Callable[[], bool] = lambda: False
-                          ) -> dict[str, Any]:
+async def analyse_pending(deps: Deps, *, run_id: str | None = None,
+                          cancelled: Callable[[], bool] = lambda: False) -> dict[str, Any]:
     """The analyst node's work, callable on its own (evals, benchmarks)."""
     engine, version = pick_engine(deps)
-    docs = pending_documents(deps)
+    docs = pending_documents(deps, run_id)
     if docs:
         await asyncio.to_thread(restore_missing_vectors, deps)
     with_signal: list[tuple[DocView, float]] = []

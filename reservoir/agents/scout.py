@@ -39,15 +39,15 @@ async def _collect(source: Source, query: str | None, deps: Deps,
     return await get_adapter(source.kind).collect(spec, deps.fetcher().with_cache(cache))
 
 
-def _store_items(deps: Deps, source_id: int, items: list[Any]) -> tuple[dict[str, int], list[int],
-                                                                         dict[int, str]]:
+def _store_items(deps: Deps, source_id: int, items: list[Any], run_id: str
+                 ) -> tuple[dict[str, int], list[int], dict[int, str]]:
     """Upsert documents; returns counts, new/updated ids, and texts to embed."""
     from reservoir.memory.chunking import chunk_text
 
     counts = {"new": 0, "unchanged": 0, "duplicate": 0, "updated": 0}
     fresh: list[int] = []
     to_embed: dict[int, str] = {}
-    with session_scope(deps.settings) as session:
+    with session_scope(deps.settings, write=True) as session:
         for item in items:
             if not (item.text or "").strip():
                 continue
@@ -55,7 +55,7 @@ def _store_items(deps: Deps, source_id: int, items: list[Any]) -> tuple[dict[str
                 url=item.url, title=item.title, text=item.text, source_id=source_id,
                 author=item.author, published_at=item.published_at, points=item.points,
                 comments=item.comments, language=getattr(item, "language", None),
-                authoritative=_read_from_itself(item)))
+                authoritative=_read_from_itself(item), run_id=run_id))
             counts[result.status] += 1
             doc = result.document
             if result.status in ("new", "updated") and doc.id is not None:
@@ -108,15 +108,16 @@ async def scout_source(task: ScoutTask, deps: Deps) -> dict[str, Any]:
     except Exception as exc:  # noqa: BLE001 — every failure is recorded, none is fatal
         reason = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
         log.warning("source %s failed: %s", source.name, reason)
-        with session_scope(deps.settings) as session:
+        with session_scope(deps.settings, write=True) as session:
             source_queries.record_failure(session, session.get(Source, source.id), reason)
         summary = _summary(source, failed=1, error=reason)
         deps.emit("scout", "source_failed", dict(summary))
         return {"source_summaries": [summary], "counters": {"sources_failed": 1}}
-    counts, fresh, to_embed = await asyncio.to_thread(_store_items, deps, source.id, result.items)
+    counts, fresh, to_embed = await asyncio.to_thread(_store_items, deps, source.id, result.items,
+                                                        task["run_id"])
     owners = _chunk_owners(deps, list(to_embed))
     await asyncio.to_thread(_embed_chunks, deps, to_embed, owners, source.id)
-    with session_scope(deps.settings) as session:
+    with session_scope(deps.settings, write=True) as session:
         cache.flush(session)
         source_queries.record_success(session, session.get(Source, source.id))
     errors = list(result.errors)

@@ -61,14 +61,14 @@ def reasons(opp: Opportunity, roi: RoiEstimate, profile: BusinessProfile) -> lis
 
 
 def _trends(session: Any, opp_ids: list[int], since: Any) -> list[dict[str, Any]]:
+    recent = (Evidence.created_at >= since).label("recent")
     rows = session.exec(
-        select(Evidence.opportunity_id, Evidence.created_at >= since,
-               func.count(func.distinct(Evidence.document_id)))
+        select(Evidence.opportunity_id, recent, func.count(func.distinct(Evidence.document_id)))
         .where(col(Evidence.opportunity_id).in_(opp_ids), Evidence.kind == "claim")
-        .group_by(Evidence.opportunity_id, Evidence.created_at >= since)).all()
+        .group_by(Evidence.opportunity_id, recent)).all()
     counts: dict[int, dict[str, int]] = {}
-    for opp_id, recent, n in rows:
-        counts.setdefault(opp_id, {"recent": 0, "before": 0})["recent" if recent else "before"] = n
+    for opp_id, is_recent, n in rows:
+        counts.setdefault(opp_id, {"recent": 0, "before": 0})["recent" if is_recent else "before"] = n
     trends = []
     for opp_id, c in counts.items():
         if c["recent"] > c["before"] and c["before"] > 0 or c["recent"] >= 2:
@@ -132,7 +132,11 @@ async def _model_summary(deps: Deps, profile: BusinessProfile, items: list[dict[
 
 
 async def write_report(deps: Deps, run_id: str | None, profile_id: int) -> int:
-    """Compose and store the report; a rerun of the same run reuses the stored one."""
+    """Compose and store the report; a rerun of the same run reuses the stored one.
+
+    The model (when there is one) is called between two short transactions, never inside
+    one: its response cache writes to the same database.
+    """
     with session_scope(deps.settings) as session:
         if run_id and (done := session.exec(select(Report.id).where(
                 Report.run_id == run_id, Report.profile_id == profile_id)).first()):
@@ -146,16 +150,16 @@ async def write_report(deps: Deps, run_id: str | None, profile_id: int) -> int:
                   "quotes": _quotes(session, opp.id, citations)} for opp, roi in ranked]
         since = utcnow() - timedelta(days=7)
         trends = _trends(session, [o.id for o, _ in ranked], since)
-        summary = await _model_summary(deps, profile, items,
-                                       template_summary(profile, items, total))
-        context = {"profile": profile, "items": items, "summary": summary, "trends": trends,
-                   "citations": list(citations.values()),
-                   "generated_at": utcnow().strftime("%Y-%m-%d %H:%M UTC")}
-        report = Report(run_id=run_id, profile_id=profile_id, period_start=since,
-                        markdown=_env.get_template("report.md.j2").render(**context),
-                        html=_env.get_template("report.html.j2").render(**context),
-                        opportunity_ids=[o.id for o, _ in ranked],
-                        stats={"opportunities": len(items), "citations": len(citations)})
+    summary = await _model_summary(deps, profile, items, template_summary(profile, items, total))
+    context = {"profile": profile, "items": items, "summary": summary, "trends": trends,
+               "citations": list(citations.values()),
+               "generated_at": utcnow().strftime("%Y-%m-%d %H:%M UTC")}
+    report = Report(run_id=run_id, profile_id=profile_id, period_start=since,
+                    markdown=_env.get_template("report.md.j2").render(**context),
+                    html=_env.get_template("report.html.j2").render(**context),
+                    opportunity_ids=[o.id for o, _ in ranked],
+                    stats={"opportunities": len(items), "citations": len(citations)})
+    with session_scope(deps.settings) as session:
         session.add(report)
         session.flush()
         return report.id  # type: ignore[return-value]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from reservoir.cli import demo, documents, evals, opportunities, profiles, runs, search, sources
+from reservoir.cli import ask, demo, documents, evals, opportunities, profiles, runs, search, serve, sources
+from reservoir.cli import worker as worker_cli
 from reservoir.cli.common import console, print_json, settings
 from reservoir.config import disable_telemetry
 
@@ -24,6 +25,12 @@ app.command("discover")(runs.discover)
 app.command("demo")(demo.demo)
 app.command("report")(demo.report)
 app.command("search")(search.search)
+app.command("ask")(ask.ask)
+app.command("serve")(serve.serve)
+app.add_typer(serve.apikey_app, name="apikey")
+app.command("worker")(worker_cli.worker)
+app.command("scheduler")(worker_cli.scheduler)
+app.command("schedule")(worker_cli.schedule)
 
 
 @app.command()

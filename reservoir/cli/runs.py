@@ -79,18 +79,27 @@ def discover(
     profile: list[str] = typer.Option(None, "--profile", help="Profile name (repeatable); default all."),
     focus: list[str] = typer.Option(None, "--focus", help="Focus area for search queries."),
     require_approval: bool = typer.Option(None, "--require-approval/--no-approval"),
+    detach: bool = typer.Option(False, "--detach",
+                                help="With RESERVOIR_REDIS_URL: print the run id; a worker runs it."),
     as_json: bool = JsonOpt,
 ) -> None:
     """Run discovery: scout → analyst → ROI → report, with live progress."""
     cfg = settings()
+    if detach and not cfg.redis_url:
+        fail("--detach needs a queue: set RESERVOIR_REDIS_URL and run `reservoir worker`")
     try:
         run_id = runner.create_discovery_run(cfg, sources=source or None, profiles=profile or None,
                                              focus=focus or None, require_approval=require_approval)
     except runner.RunError as exc:
         fail(str(exc))
-    if not as_json:
-        console.print(f"run {run_id} started")
-    status = run_to_end(run_id, quiet=as_json)
+    if cfg.redis_url:
+        status = _queue_and_follow(cfg, run_id, detach=detach, as_json=as_json)
+        if status is None:
+            return
+    else:
+        if not as_json:
+            console.print(f"run {run_id} started")
+        status = run_to_end(run_id, quiet=as_json)
     if as_json:
         with session() as db:
             print_json(run_queries.run_public(run_queries.get_run(db, run_id)))
@@ -99,6 +108,32 @@ def discover(
         finish_line(run_id, status)
     if status == "failed":
         raise typer.Exit(1)
+
+
+def _queue_and_follow(cfg: Any, run_id: str, *, detach: bool, as_json: bool) -> str | None:
+    """Scaled mode: a worker runs it; we follow its events (or return at once with --detach)."""
+    from redis.exceptions import RedisError
+
+    from reservoir.launcher import RqLauncher, RunBusyError
+
+    try:
+        launcher = RqLauncher(cfg)
+        launcher.launch(run_id)
+    except (runner.RunError, RunBusyError, RedisError) as exc:
+        fail(f"could not queue run {run_id}: {exc}")
+    if detach:
+        if as_json:
+            print_json({"id": run_id, "status": "queued"})
+        else:
+            typer.echo(run_id)
+        return None
+    if not as_json:
+        console.print(f"run {run_id} queued; following it (Ctrl-C stops following, not the run)")
+    try:
+        return launcher.follow(run_id, None if as_json else progress_printer)
+    except KeyboardInterrupt:
+        console.print(f"\nstopped following; the run goes on: reservoir runs show {run_id}")
+        raise typer.Exit(130) from None
 
 
 @app.command("list")

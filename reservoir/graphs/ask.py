@@ -7,6 +7,7 @@ only, which is delimited as data. The checkpointer keeps each thread's conversat
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -78,7 +79,15 @@ def _search_opps(settings: Settings, deps: Deps, question: str, filters: dict[st
 
 
 async def retrieve(state: AskState, runtime: Runtime[Deps]) -> dict[str, Any]:
-    deps, question = runtime.context, state["question"]
+    """Embedding and search are blocking work: off the event loop, so an API keeps serving."""
+    writer = get_stream_writer()
+    result = await asyncio.to_thread(_retrieve, state, runtime.context)
+    writer({"step": "retrieved", "hits": len(result["hits"]), "relevant": bool(result["hits"])})
+    return result
+
+
+def _retrieve(state: AskState, deps: Deps) -> dict[str, Any]:
+    question = state["question"]
     store = deps.vector_store()
     vector = store.embedder.embed_query(question)
     filters = {**infer_filters(question), **(state.get("filters") or {})}
@@ -102,7 +111,6 @@ async def retrieve(state: AskState, runtime: Runtime[Deps]) -> dict[str, Any]:
             ref = cites.cite(doc.id, doc.url, doc.title, chunk.text[:300])
             hits.append({"kind": "passage", "id": chunk.id, "document_id": doc.id,
                          "title": doc.title, "text": chunk.text, "refs": [ref], "score": hit.score})
-    get_stream_writer()({"step": "retrieved", "hits": len(hits), "relevant": relevant})
     return {"hits": hits if relevant else [], "citations": list(cites.by_url.values()) if relevant
             else [], "filters": filters,
             "messages": [{"role": "user", "content": question}]}

@@ -113,7 +113,7 @@ async def scout_node(task: ScoutTask, runtime: Runtime[Deps]) -> dict[str, Any]:
 async def analyst_node(state: DiscoveryState, runtime: Runtime[Deps]) -> dict[str, Any]:
     deps = runtime.context
     result = await analyst.analyse_pending(
-        deps, cancelled=lambda: cancel_requested(deps, state["run_id"]))
+        deps, run_id=state["run_id"], cancelled=lambda: cancel_requested(deps, state["run_id"]))
     return {**result, "phase": "analysed"}
 
 

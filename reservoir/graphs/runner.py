@@ -68,7 +68,7 @@ class EventSink:
         self._lock = threading.Lock()
 
     def __call__(self, node: str, type_: str, payload: dict[str, Any]) -> None:
-        with self._lock, session_scope(self.settings) as session:
+        with self._lock, session_scope(self.settings, write=True) as session:
             event = run_queries.add_event(session, self.run_id, node, type_, payload)
             record = {"seq": event.seq, "node": node, "type": type_, "payload": payload}
         if self.callback:
@@ -110,7 +110,7 @@ async def _graph_input(graph: Any, config: dict[str, Any], run: Run,
 
 def _finish(settings: Settings, run_id: str, status: str, deps: Deps, counters: dict[str, Any],
             error: str | None = None) -> None:
-    with session_scope(settings) as session:
+    with session_scope(settings, write=True) as session:
         run = session.get(Run, run_id)
         run.counters = {**(run.counters or {}), **counters}
         run.tokens_in += deps.llm.usage.tokens_in
@@ -161,16 +161,17 @@ async def execute_run(settings: Settings, run_id: str, *, resume_value: Any = No
         raise
     except BaseException as exc:
         log.exception("run %s failed", run_id)
+        # The closing event first: whoever sees the final status also finds it.
+        sink("runner", "failed", {"error": f"{type(exc).__name__}: {exc}"})
         _finish(settings, run_id, "failed", deps, counters,
                 error=f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}")
-        sink("runner", "failed", {"error": f"{type(exc).__name__}: {exc}"})
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
         return "failed"
     finally:
         await deps.aclose()
-    _finish(settings, run_id, status, deps, counters)
     sink("runner", status, {"usage": deps.llm.usage.as_dict()})
+    _finish(settings, run_id, status, deps, counters)
     return status
 
 

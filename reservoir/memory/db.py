@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
@@ -61,6 +62,11 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.close()
 
 
+# In-process writers to one SQLite file take turns: parallel scout branches, the event sink
+# and the response cache would otherwise collide on SQLite's single write lock.
+_SQLITE_WRITERS = threading.RLock()
+
+
 def make_engine(settings: Settings) -> Engine:
     url = settings.sqlalchemy_url
     if url.startswith("sqlite"):
@@ -71,9 +77,33 @@ def make_engine(settings: Settings) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
+def _add_missing_columns(engine: Engine) -> None:
+    """Columns added since a database was created are added to it (nullable, or with their
+    scalar default): an older data directory keeps working without a migration tool."""
+    from sqlalchemy import inspect
+
+    inspector = inspect(engine)
+    with engine.begin() as conn:
+        for table in SQLModel.metadata.sorted_tables:
+            if not inspector.has_table(table.name):
+                continue
+            present = {c["name"] for c in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in present:
+                    continue
+                kind = column.type.compile(dialect=engine.dialect)
+                default = getattr(column.default, "arg", None)
+                clause = ""
+                if not column.nullable and isinstance(default, (bool, int, float, str)):
+                    literal = int(default) if isinstance(default, bool) else default
+                    clause = f" NOT NULL DEFAULT {literal!r}"
+                conn.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}{clause}'))
+
+
 def init_schema(engine: Engine) -> None:
     """Create tables and the full-text index; safe to call on every start."""
     SQLModel.metadata.create_all(engine)
+    _add_missing_columns(engine)
     statements = _SQLITE_FTS if engine.dialect.name == "sqlite" else _POSTGRES_FTS
     with engine.begin() as conn:
         for statement in statements:
@@ -100,9 +130,15 @@ def dispose_engines() -> None:
 
 
 @contextmanager
-def session_scope(settings: Settings) -> Iterator[Session]:
-    """A session that commits on success and rolls back on error."""
-    with Session(get_engine(settings), expire_on_commit=False) as session:
+def session_scope(settings: Settings, *, write: bool = False) -> Iterator[Session]:
+    """A session that commits on success and rolls back on error.
+
+    ``write=True`` for transactions that write while other threads of this process write
+    too: on SQLite they take turns (PostgreSQL has row locks and needs none of this).
+    """
+    engine = get_engine(settings)
+    turn = _SQLITE_WRITERS if write and engine.dialect.name == "sqlite" else nullcontext()
+    with turn, Session(engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

@@ -30,6 +30,7 @@ class DocumentIn:
     # False when the text was read from another page that names this url as its canonical:
     # a copy never overwrites the original's own text.
     authoritative: bool = True
+    run_id: str | None = None
 
 
 @dataclass
@@ -54,6 +55,7 @@ def _apply(doc: Document, item: DocumentIn, digest: str) -> None:
     doc.comments = item.comments if item.comments is not None else doc.comments
     doc.language = item.language or doc.language
     doc.fetched_at = utcnow()
+    doc.run_id = item.run_id
     doc.analysed_at = None
     doc.analysis_version = None
 

@@ -17,6 +17,6 @@ class SqlLlmCache:
             return entry.response.get("text") if entry else None
 
     def put(self, key: str, model: str, text: str) -> None:
-        with session_scope(self.settings) as session:
+        with session_scope(self.settings, write=True) as session:
             if session.get(LlmCacheEntry, key) is None:
                 session.add(LlmCacheEntry(key=key, model=model, response={"text": text}))

@@ -108,6 +108,9 @@ class Document(SQLModel, table=True):
     content_hash: str = Field(index=True, unique=True, max_length=64)
     language: str | None = Field(default=None, max_length=16)
     signal: float | None = None
+    # The run that stored or last changed it: that run analyses it (or any run, once the
+    # storing run has ended without doing so).
+    run_id: str | None = Field(default=None, index=True, max_length=64)
     analysed_at: datetime | None = None
     analysis_version: str | None = None
 

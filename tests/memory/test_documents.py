@@ -86,3 +86,19 @@ def test_a_copy_never_overwrites_the_text_of_its_canonical_url(any_settings: Set
         copy = _doc("https://x.test/a", "Title line. The original article text", authoritative=False)
         assert upsert_document(db, copy).status == "duplicate"
         assert upsert_document(db, _doc("https://x.test/a", "Edited original text")).status == "updated"
+
+
+def test_an_older_database_gains_new_columns(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import create_engine, inspect, text
+
+    from reservoir.memory.db import init_schema
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    init_schema(engine)
+    with engine.begin() as conn:
+        conn.execute(text("DROP INDEX ix_document_run_id"))
+        conn.execute(text("ALTER TABLE document DROP COLUMN run_id"))
+        conn.execute(text("ALTER TABLE run DROP COLUMN cancel_requested"))
+    init_schema(engine)
+    assert "run_id" in {c["name"] for c in inspect(engine).get_columns("document")}
+    assert "cancel_requested" in {c["name"] for c in inspect(engine).get_columns("run")}

@@ -1,0 +1,431 @@
+/* Reservoir dashboard: one initialiser per page (body[data-page]). */
+"use strict";
+
+(() => {
+  const { api, sse, el, badge, fmtDate, fmtNum, extLink, replaceRows, pager, toast, fail, pages } = R;
+  const $ = (sel) => document.querySelector(sel);
+  const TYPES = ["lead_generation", "client_communication", "document_automation", "scheduling", "follow_up",
+    "reporting", "marketing", "workflow_optimization", "other"];
+  const ENDED = ["succeeded", "failed", "cancelled"];
+  const pretty = (s) => String(s || "").replaceAll("_", " ");
+  const shortId = (id) => String(id).slice(0, 8);
+
+  function runRow(run) {
+    return el("tr", { dataset: { runId: run.id } },
+      el("td", {}, el("a", { href: `/runs/${encodeURIComponent(run.id)}` }, el("code", { text: shortId(run.id) }))),
+      el("td", {}, badge(run.status)), el("td", { text: run.trigger }),
+      el("td", { text: fmtDate(run.created_at) }), el("td", { text: fmtDate(run.finished_at) }),
+      el("td", { class: "num", text: `$${fmtNum(run.cost_usd, 4)}` }));
+  }
+
+  // ---------------------------------------------------------------------------------- login
+  pages.login = () => {
+    const form = $("#login-form");
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const value = $("#api-key").value.trim();
+      const error = $("#login-error");
+      const res = await fetch("/api/v1/runs?limit=1", { headers: { Authorization: `Bearer ${value}` } });
+      if (!res.ok) {
+        const body = await res.json().catch(() => null);
+        error.textContent = (body && body.error && body.error.message) || `HTTP ${res.status}`;
+        error.hidden = false;
+        return;
+      }
+      R.setKey(value);
+      const next = new URLSearchParams(location.search).get("next") || "/";
+      location.assign(/^\/(?![\/\\])/.test(next) ? next : "/");  // same-origin paths only
+    });
+  };
+
+  // ---------------------------------------------------------------------------------- overview
+  pages.overview = async () => {
+    const totals = await Promise.all(["/opportunities", "/documents", "/sources", "/runs"].map(
+      (p) => api(p, { query: { limit: 1 } }).then((page) => page.total)));
+    ["opportunities", "documents", "sources", "runs"].forEach((name, i) => {
+      document.querySelector(`[data-stat="${name}"]`).textContent = fmtNum(totals[i]);
+    });
+    const counts = await Promise.all(TYPES.map((t) => api("/opportunities", { query: { type: t, limit: 1 } })
+      .then((page) => ({ label: pretty(t), value: page.total }))));
+    R.barChart($("#type-chart"), counts.sort((a, b) => b.value - a.value));
+    const latest = await api("/opportunities", { query: { limit: 200 } });
+    R.scatter($("#roi-chart"), latest.items.filter((o) => o.scores.total_score !== null)
+      .map((o) => ({ x: o.complexity, y: o.scores.total_score, label: `${o.title} (${o.scores.total_score})` })));
+    const runs = await api("/runs", { query: { limit: 5 } });
+    replaceRows($("#recent-runs tbody"), runs.items.map((r) => {
+      const row = runRow(r); row.lastChild.remove(); return row;
+    }), "No runs yet.", 5);
+  };
+
+  // ---------------------------------------------------------------------------------- runs
+  pages.runs = async () => {
+    const [sources, profiles] = await Promise.all([
+      api("/sources", { query: { active: true, limit: 500 } }), api("/profiles", { query: { limit: 500 } })]);
+    const checks = (items, name) => items.map((item) => el("label", { class: "inline" },
+      el("input", { type: "checkbox", name, value: item.name }), item.name));
+    $("#run-sources").replaceChildren(...(sources.items.length ? checks(sources.items, "source")
+      : [el("span", { class: "muted", text: "No active sources: add one on the Sources page." })]));
+    $("#run-profiles").replaceChildren(...(profiles.items.length ? checks(profiles.items, "profile")
+      : [el("span", { class: "muted", text: "No profiles." })]));
+    $("#run-form").addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const ticked = (name) => [...document.querySelectorAll(`input[name=${name}]:checked`)].map((i) => i.value);
+      const focus = $("#run-focus").value.split(",").map((s) => s.trim()).filter(Boolean);
+      const body = { sources: ticked("source"), profiles: ticked("profile"), focus,
+        require_approval: $("#run-approval").checked };
+      for (const k of ["sources", "profiles", "focus"]) if (!body[k].length) body[k] = null;
+      $("#start-run").disabled = true;
+      try {
+        const run = await api("/runs", { method: "POST", body });
+        location.assign(`/runs/${encodeURIComponent(run.id)}`);
+      } catch (err) { fail(err); $("#start-run").disabled = false; }
+    });
+    const load = async (offset) => {
+      const page = await api("/runs", { query: { limit: 20, offset } });
+      replaceRows($("#runs-table tbody"), page.items.map(runRow), "No runs yet.", 6);
+      pager($("#runs-pager"), page, (o) => load(o).catch(fail));
+    };
+    await load(0);
+  };
+
+  // ---------------------------------------------------------------------------------- one run
+  function describe(ev) {
+    const p = ev.payload || {};
+    if (ev.type === "source_done") return `${p.name}: fetched ${p.fetched}, new ${p.new}, failed ${p.failed}`;
+    if (ev.type === "source_failed") return `${p.name}: failed — ${p.error}`;
+    if (ev.type === "step") {
+      const parts = Object.entries(p.counters || {}).map(([k, v]) => `${pretty(k)} ${v}`);
+      if (p.phase) parts.unshift(`phase ${p.phase}`);
+      if (p.notes) parts.push(...p.notes);
+      return parts.join(", ");
+    }
+    if (p.error) return p.error;
+    return "";
+  }
+
+  pages.run = async () => {
+    const runId = document.body.dataset.runId;
+    let lastId = 0;
+    let streaming = false;
+    const events = $("#events");
+
+    const phase = (node) => {
+      const order = ["scout", "analyst", "roi", "writer"];
+      const at = order.indexOf(node);
+      if (at < 0) return;
+      document.querySelectorAll("#phases li").forEach((li, i) => {
+        li.classList.toggle("done", i < at);
+        li.classList.toggle("active", i === at);
+      });
+    };
+
+    const render = async () => {
+      const run = await api(`/runs/${encodeURIComponent(runId)}`);
+      $("#run-status").replaceWith(Object.assign(badge(run.status), { id: "run-status" }));
+      const facts = [["Status", run.status], ["Trigger", run.trigger], ["Created", fmtDate(run.created_at)],
+        ["Started", fmtDate(run.started_at)], ["Finished", fmtDate(run.finished_at)],
+        ["Sources", (run.params.sources || []).join(", ") || "all active"],
+        ["Profiles", (run.params.profiles || []).join(", ") || "all"],
+        ["Tokens", `${fmtNum(run.tokens_in)} in / ${fmtNum(run.tokens_out)} out`],
+        ["Cost", `$${fmtNum(run.cost_usd, 4)}`]];
+      for (const [k, v] of Object.entries(run.counters || {})) {
+        if (typeof v === "number") facts.push([pretty(k), fmtNum(v)]);
+      }
+      if (run.error) facts.push(["Error", run.error]);
+      $("#run-facts").replaceChildren(...facts.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v })]));
+      $("#decision").hidden = run.status !== "interrupted";
+      $("#cancel").hidden = ENDED.includes(run.status);
+      $("#run-opps").hidden = run.status !== "succeeded";
+      if (run.status === "succeeded") document.querySelectorAll("#phases li").forEach((li) => li.className = "done");
+      const reports = (run.counters && run.counters.reports) || [];
+      $("#run-reports").replaceChildren(...(reports.length ? [el("p", {}, "Reports: ",
+        ...reports.flatMap((id, i) => [i ? ", " : "", el("a", { href: `/reports/${id}` }, `#${id}`)]))] : []));
+      if (!events.children.length) for (const ev of run.events) addEvent(ev);
+      return run;
+    };
+
+    const addEvent = (ev) => {
+      if (ev.seq <= lastId) return;
+      lastId = ev.seq;
+      phase(ev.node);
+      events.append(el("li", { dataset: { seq: ev.seq, type: ev.type } },
+        el("code", { text: `#${ev.seq}` }), " ", el("strong", { text: `${ev.node} ${ev.type}` }),
+        " ", describe(ev)));
+      events.scrollTop = events.scrollHeight;
+    };
+
+    const follow = async () => {
+      if (streaming) return;
+      streaming = true;
+      $("#live").textContent = "● live";
+      let attempts = 0;
+      try {
+        for (;;) {
+          let ended = false;
+          try {
+            await sse(`/runs/${encodeURIComponent(runId)}/events`, {
+              lastEventId: lastId,
+              onEvent: (e) => {
+                if (e.event === "end") { ended = true; return; }
+                addEvent(e.data);
+              },
+            });
+          } catch (err) {
+            if (err instanceof R.ApiError) throw err;
+            attempts += 1;  // network drop: reconnect from the last event seen
+          }
+          if (ended || attempts > 5) break;
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+      } finally {
+        streaming = false;
+        $("#live").textContent = "";
+      }
+      const run = await render();
+      document.body.dataset.runStatus = run.status;
+    };
+
+    const decide = (verb) => async () => {
+      try {
+        await api(`/runs/${encodeURIComponent(runId)}/${verb}`, { method: "POST" });
+        toast(`run ${verb === "cancel" ? "cancel requested" : verb + "d"}`);
+        await render();
+        follow().catch(fail);
+      } catch (err) { fail(err); }
+    };
+    $("#approve").addEventListener("click", decide("approve"));
+    $("#reject").addEventListener("click", decide("reject"));
+    $("#cancel").addEventListener("click", decide("cancel"));
+
+    const run = await render();
+    document.body.dataset.runStatus = run.status;
+    if (!ENDED.includes(run.status) && run.status !== "interrupted") await follow();
+  };
+
+  // ---------------------------------------------------------------------------------- opportunities
+  pages.opportunities = async () => {
+    const form = $("#opp-filters");
+    const params = new URLSearchParams(location.search);
+    for (const name of ["q", "type", "status", "industry", "tool"]) {
+      if (params.get(name)) form.elements[name].value = params.get(name);
+    }
+    const load = async (offset) => {
+      const f = Object.fromEntries(new FormData(form).entries());
+      const query = { type: f.type, status: f.status, industry: f.industry.trim(), tool: f.tool.trim(),
+        limit: 25, offset };
+      let page;
+      if (f.q.trim()) page = await api("/opportunities/search", { query: { ...query, q: f.q.trim() } });
+      else page = await api("/opportunities", { query });
+      $("#opp-count").textContent = f.q.trim() ? `${page.total} best matches for “${f.q.trim()}”`
+        : `${page.total} opportunities`;
+      replaceRows($("#opp-table tbody"), page.items.map((o) => el("tr", { dataset: { oppId: o.id } },
+        el("td", {}, el("a", { href: `/opportunities/${o.id}`, text: o.title })),
+        el("td", { text: pretty(o.automation_type) }), el("td", { text: o.tools.slice(0, 4).join(", ") }),
+        el("td", { class: "num", text: o.mentions }), el("td", { class: "num", text: o.scores.total_score ?? "–" }),
+        el("td", {}, badge(o.status)))), "No opportunities match.", 6);
+      pager($("#opp-pager"), page, (o) => load(o).catch(fail));
+    };
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const f = Object.fromEntries([...new FormData(form).entries()].filter(([, v]) => String(v).trim()));
+      history.replaceState(null, "", `?${new URLSearchParams(f)}`);
+      load(0).catch(fail);
+    });
+    await load(0);
+  };
+
+  pages.opportunity = async () => {
+    const id = document.body.dataset.oppId;
+    const render = (o) => {
+      document.title = `${o.title} · Reservoir`;
+      $("#opp-title").textContent = o.title;
+      $("#opp-type").textContent = pretty(o.automation_type);
+      $("#opp-status").replaceWith(Object.assign(badge(o.status), { id: "opp-status" }));
+      $("#opp-mentions").textContent = `${o.mentions} mention(s) · first seen ${fmtDate(o.first_seen)}`;
+      $("#opp-summary").textContent = o.summary;
+      $("#opp-steps").replaceChildren(...o.steps.map((s) => el("li", { text: s })));
+      const facts = [["Tools", o.tools.join(", ") || "–"], ["Industries", o.industries.join(", ") || "–"],
+        ["Prerequisites", o.prerequisites.join(", ") || "–"], ["Complexity", `${o.complexity} / 10`]];
+      $("#opp-facts").replaceChildren(...facts.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v })]));
+      $("#opp-scores tbody").replaceChildren(...Object.entries(o.scores).map(([k, v]) =>
+        el("tr", {}, el("th", { text: pretty(k) }), el("td", { class: "num", text: v ?? "–" }))));
+      replaceRows($("#opp-roi tbody"), o.roi.map((r) => el("tr", {},
+        el("td", { text: r.profile_name }), el("td", { class: "num", text: fmtNum(r.hours_saved_week, 1) }),
+        el("td", { class: "num", text: `$${fmtNum(r.monthly_net_value)}` }),
+        el("td", { class: "num", text: fmtNum(r.setup_hours, 1) }),
+        el("td", { class: "num", text: `$${fmtNum(r.tool_cost_month)}` }),
+        el("td", { class: "num", text: r.payback_months === null ? "–" : fmtNum(r.payback_months, 1) }),
+        el("td", { class: "num", text: `${Math.round(r.confidence * 100)}%` }),
+        el("td", { text: r.method, title: r.assumptions }))), "No ROI estimates yet.", 8);
+      $("#opp-evidence").replaceChildren(...o.evidence.map((e) => el("li", {},
+        el("blockquote", { text: e.quote }),
+        el("a", { href: `/documents/${e.document_id}`, text: e.title || `document ${e.document_id}` }),
+        " · ", extLink(e.url, "source ↗"))));
+      document.querySelectorAll("#status-buttons button").forEach((b) => { b.disabled = b.dataset.status === o.status; });
+    };
+    document.querySelectorAll("#status-buttons button").forEach((button) => button.addEventListener("click", async () => {
+      try {
+        render(await api(`/opportunities/${id}`, { method: "PATCH", body: { status: button.dataset.status } }));
+        toast(`status: ${button.dataset.status}`);
+      } catch (err) { fail(err); }
+    }));
+    render(await api(`/opportunities/${id}`));
+  };
+
+  // ---------------------------------------------------------------------------------- sources
+  pages.sources = async () => {
+    const load = async (offset) => {
+      const page = await api("/sources", { query: { limit: 50, offset } });
+      replaceRows($("#sources-table tbody"), page.items.map((s) => el("tr", { dataset: { source: s.name } },
+        el("td", { text: s.name }), el("td", { text: s.kind }), el("td", {}, extLink(s.url)),
+        el("td", { text: s.active ? "yes" : "no" }), el("td", { text: fmtDate(s.last_fetched_at) }),
+        el("td", { class: "num", text: s.consecutive_failures }),
+        el("td", { class: s.last_error ? "error" : "muted", text: s.last_error || "ok" }),
+        el("td", {}, el("button", { type: "button", class: "secondary", onclick: async () => {
+          if (!confirm(`Remove source ${s.name}? Its documents stay in the reservoir.`)) return;
+          try { await api(`/sources/${encodeURIComponent(s.id)}`, { method: "DELETE" }); toast("source removed"); load(0); }
+          catch (err) { fail(err); }
+        } }, "Remove")))), "No sources yet.", 8);
+      pager($("#sources-pager"), page, (o) => load(o).catch(fail));
+    };
+    $("#source-form").addEventListener("submit", async (e) => {
+      e.preventDefault();
+      let config = {};
+      const raw = $("#s-config").value.trim();
+      if (raw) {
+        try { config = JSON.parse(raw); } catch (_) { toast("Options must be valid JSON", true); return; }
+      }
+      try {
+        await api("/sources", { method: "POST", body: { name: $("#s-name").value.trim(), kind: $("#s-kind").value,
+          url: $("#s-url").value.trim(), config, active: $("#s-active").checked } });
+        toast("source added");
+        e.target.reset();
+        await load(0);
+      } catch (err) { fail(err); }
+    });
+    await load(0);
+  };
+
+  // ---------------------------------------------------------------------------------- reports
+  pages.reports = async () => {
+    const profiles = await api("/profiles", { query: { limit: 500 } });
+    const names = Object.fromEntries(profiles.items.map((p) => [p.id, p.name]));
+    const load = async (offset) => {
+      const page = await api("/reports", { query: { limit: 25, offset } });
+      replaceRows($("#reports-table tbody"), page.items.map((r) => el("tr", {},
+        el("td", {}, el("a", { href: `/reports/${r.id}`, text: `#${r.id}` })),
+        el("td", { text: names[r.profile_id] || r.profile_id }), el("td", {}, badge(r.status)),
+        el("td", { class: "num", text: r.opportunity_ids.length }), el("td", { text: fmtDate(r.created_at) }),
+        el("td", {}, r.run_id ? el("a", { href: `/runs/${encodeURIComponent(r.run_id)}` },
+          el("code", { text: shortId(r.run_id) })) : "–"))), "No reports yet.", 6);
+      pager($("#reports-pager"), page, (o) => load(o).catch(fail));
+    };
+    await load(0);
+  };
+
+  pages.report = async () => {
+    const id = document.body.dataset.reportId;
+    const [report, html] = await Promise.all([api(`/reports/${id}`),
+      api(`/reports/${id}.html`, { raw: true }).then((res) => res.text())]);
+    $("#report-status").replaceWith(Object.assign(badge(report.status), { id: "report-status" }));
+    $("#report-meta").textContent = `${report.opportunity_ids.length} opportunities · ${fmtDate(report.created_at)}`;
+    $("#report-frame").srcdoc = html;  // sandboxed: no scripts, no same-origin access
+    $("#download-md").addEventListener("click", async () => {
+      const blob = await api(`/reports/${id}.md`, { raw: true }).then((res) => res.blob());
+      const a = el("a", { href: URL.createObjectURL(blob), download: `report-${id}.md` });
+      document.body.append(a); a.click(); a.remove();
+    });
+  };
+
+  pages.document = async () => {
+    const doc = await api(`/documents/${document.body.dataset.documentId}`);
+    document.title = `${doc.title || "Document"} · Reservoir`;
+    $("#doc-title").textContent = doc.title || `Document #${doc.id}`;
+    const link = extLink(doc.url);
+    link.id = "doc-url";
+    $("#doc-url").replaceWith(link);
+    const facts = [["Author", doc.author || "–"], ["Published", fmtDate(doc.published_at)],
+      ["Fetched", fmtDate(doc.fetched_at)], ["Characters", fmtNum(doc.chars)]];
+    $("#doc-facts").replaceChildren(...facts.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v })]));
+    $("#doc-text").textContent = doc.text;
+    const quote = new URLSearchParams(location.search).get("quote");
+    if (quote && doc.text.includes(quote)) {
+      const at = doc.text.indexOf(quote);
+      $("#doc-text").replaceChildren(doc.text.slice(0, at), el("mark", { text: quote }), doc.text.slice(at + quote.length));
+      document.querySelector("#doc-text mark").scrollIntoView({ block: "center" });
+    }
+  };
+
+  // ---------------------------------------------------------------------------------- chat
+  pages.chat = () => {
+    const THREAD = "reservoir.thread";
+    const messages = $("#messages");
+    const showThread = () => {
+      const t = sessionStorage.getItem(THREAD);
+      $("#thread").textContent = t ? `continuing conversation ${shortId(t)}` : "";
+    };
+    showThread();
+    $("#new-thread").addEventListener("click", () => {
+      sessionStorage.removeItem(THREAD); messages.replaceChildren(); showThread();
+    });
+
+    const citeHref = (c) => c.document_id
+      ? `/documents/${c.document_id}${c.quote ? `?quote=${encodeURIComponent(c.quote.slice(0, 300))}` : ""}`
+      : R.safeUrl(c.url);
+
+    /** The answer's [n] markers become links to the numbered citations. */
+    const linkify = (text, byN) => text.split(/(\[\d+\])/).map((part) => {
+      const m = part.match(/^\[(\d+)\]$/);
+      const c = m && byN[m[1]];
+      return c ? el("a", { class: "cite", href: citeHref(c) || "#", title: c.title || "", dataset: { n: m[1] } }, part)
+        : part;
+    });
+
+    $("#ask-form").addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const question = $("#question").value.trim();
+      if (!question) return;
+      $("#question").value = "";
+      $("#ask").disabled = true;
+      messages.append(el("div", { class: "msg user" }, el("div", { class: "text", text: question })));
+      const steps = el("div", { class: "steps", text: "thinking…" });
+      const text = el("div", { class: "text" });
+      const cites = el("ol", { class: "citations" });
+      const bubble = el("div", { class: "msg assistant", "aria-busy": "true" }, steps, text, cites);
+      messages.append(bubble);
+      const citations = [];
+      try {
+        await sse("/ask", {
+          method: "POST",
+          body: { question, thread_id: sessionStorage.getItem(THREAD) || null },
+          onEvent: ({ event, data }) => {
+            if (event === "step") steps.textContent = data.name === "answered"
+              ? `${data.hits} passages searched, ${data.citations} cited` : `${pretty(data.name)}…`;
+            else if (event === "token") { text.append(data.text); messages.scrollTop = messages.scrollHeight; }
+            else if (event === "citation") {
+              citations.push(data);
+              const href = citeHref(data);
+              cites.append(el("li", { value: data.n, dataset: { n: data.n } },
+                href ? el("a", { class: "citation", href, text: data.title || data.url || `source ${data.n}` })
+                  : el("span", { text: data.title || `source ${data.n}` }),
+                data.url ? [" ", extLink(data.url, "↗")] : [],
+                data.quote ? el("blockquote", { text: data.quote }) : null));
+            } else if (event === "done") {
+              const byN = Object.fromEntries(citations.map((c) => [String(c.n), c]));
+              text.replaceChildren(...linkify(data.answer, byN));
+              if (data.thread_id) sessionStorage.setItem(THREAD, data.thread_id);
+              showThread();
+              bubble.dataset.done = "true";
+            } else if (event === "error") {
+              text.append(el("p", { class: "error", text: (data.error && data.error.message) || "error" }));
+              bubble.dataset.done = "error";
+            }
+          },
+        });
+      } catch (err) { fail(err); bubble.dataset.done = "error"; }
+      bubble.removeAttribute("aria-busy");
+      $("#ask").disabled = false;
+      messages.scrollTop = messages.scrollHeight;
+    });
+  };
+})();
