@@ -207,11 +207,11 @@ def bench_embedding(args: argparse.Namespace, root: Path, rng: random.Random) ->
                          show_progress_bar=False)
     print(f"  one query embedding        {embed_q * 1000:8.1f} ms (added to hybrid and dense "
           "alike; excluded below)")
-    return sample, raw, queries, qvecs
+    return sample, raw, queries, qvecs, n / pipe_s
 
 
 def bench_size(n: int, args: argparse.Namespace, root: Path, sample: list, vectors: Any,
-               queries: list[str], qvecs: Any, rng: random.Random) -> list[tuple]:
+               queries: list[str], qvecs: Any, rng: random.Random, rate: float) -> list[tuple]:
     import numpy as np
     from qdrant_client import models
 
@@ -244,6 +244,8 @@ def bench_size(n: int, args: argparse.Namespace, root: Path, sample: list, vecto
     open_s = time.perf_counter() - start
     print(f"\n== {n:,} opportunities: SQL insert {sql_s:.1f} s ({n / sql_s:,.0f}/s), Qdrant "
           f"local write {write_s:.1f} s ({n / write_s:,.0f} points/s), reopen {open_s:.1f} s")
+    print(f"  vectors: the {len(sample)} really embedded sample vectors, reused with noise "
+          f"(embedding {n:,} texts at the rate above would take {n / rate / 60:.0f} min)")
 
     nq = args.queries if n <= 20_000 else max(20, args.queries // 2)
     pairs = list(zip(queries[:nq], qvecs[:nq], strict=True))
@@ -315,10 +317,10 @@ def main() -> None:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="reservoir-bench-") as tmp:
         root = Path(tmp)
-        sample, vectors, queries, qvecs = bench_embedding(args, root, rng)
+        sample, vectors, queries, qvecs, rate = bench_embedding(args, root, rng)
         print(f"  peak RSS after the model: {mib(peak_rss())}")
         for n in sizes:
-            bench_size(n, args, root, sample, vectors, queries, qvecs, rng)
+            bench_size(n, args, root, sample, vectors, queries, qvecs, rng, rate)
     print(f"\nTotal {time.perf_counter() - started:.0f} s; peak RSS {mib(peak_rss())}; load "
           f"average {os.getloadavg()[0]:.1f}.")
 

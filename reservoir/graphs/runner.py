@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import Any
 
 from langgraph.types import Command
-from sqlmodel import select
 
 from reservoir.config import Settings
 from reservoir.graphs.context import Deps
@@ -22,7 +21,7 @@ from reservoir.memory import runs as run_queries
 from reservoir.memory.checkpoint import open_checkpointer
 from reservoir.memory.db import session_scope
 from reservoir.memory.llm_cache import SqlLlmCache
-from reservoir.memory.models import BusinessProfile, Run, Source
+from reservoir.memory.models import Run
 from reservoir.memory.profiles import all_profiles
 from reservoir.memory.sources import active_sources
 
@@ -123,11 +122,7 @@ async def execute_run(settings: Settings, run_id: str, *, resume_value: Any = No
                       on_event: EventCallback | None = None, **dep_overrides: Any) -> str:
     """Run (or continue) a discovery run to its end or its interrupt; returns the status."""
     with session_scope(settings) as session:
-        run = run_queries.get_run(session, run_id)
-        if run is None:
-            raise RunError(f"no run {run_id!r}")
-        if run.status in ("succeeded", "cancelled"):
-            raise RunError(f"run {run.id} already {run.status}")
+        run = _continuable(session, run_id)
         run_id = run.id
         run.error, run.finished_at = None, None
         run_queries.set_status(session, run, "running")
@@ -191,19 +186,16 @@ def request_cancel(settings: Settings, run_id: str) -> str:
         return run.status
 
 
+def _continuable(session: Any, run_id: str) -> Run:
+    """A failed run can continue too: from its last checkpoint."""
+    run = run_queries.get_run(session, run_id)
+    if run is None:
+        raise RunError(f"no run {run_id!r}")
+    if run.status in ("succeeded", "cancelled"):
+        raise RunError(f"run {run.id} already {run.status}")
+    return run
+
+
 def resumable(settings: Settings, run_id: str) -> Run:
-    """A failed run is resumable too: it continues from its last checkpoint."""
     with session_scope(settings) as session:
-        run = run_queries.get_run(session, run_id)
-        if run is None:
-            raise RunError(f"no run {run_id!r}")
-        if run.status in ("succeeded", "cancelled"):
-            raise RunError(f"run {run.id} already {run.status}")
-        return run
-
-
-def profiles_and_sources(settings: Settings) -> tuple[list[str], list[str]]:
-    with session_scope(settings) as session:
-        profiles = [p.name for p in session.exec(select(BusinessProfile)).all()]
-        sources = [s.name for s in session.exec(select(Source)).all()]
-    return profiles, sources
+        return _continuable(session, run_id)
