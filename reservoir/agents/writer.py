@@ -34,9 +34,20 @@ _env = Environment(loader=PackageLoader("reservoir.agents", "templates"),
 
 
 def fit_score(opp: Opportunity, roi: RoiEstimate, profile: BusinessProfile) -> float:
-    industry = 1.5 if profile.industry.lower() in {i.lower() for i in opp.industries} else 1.0
-    tools = 1.2 if _tool_overlap(opp, profile) else 1.0
-    return max(roi.monthly_net_value, 1.0) * roi.confidence * industry * tools
+    """Money matters, but a case from the profile's own industry, on tools it already has,
+    or about a challenge it named, is worth more to it than a bigger number from elsewhere."""
+    industry = 3.0 if profile.industry.lower() in {i.lower() for i in opp.industries} else 1.0
+    tools = 1.3 if _tool_overlap(opp, profile) else 1.0
+    challenge = 1.5 if _challenge_met(opp, profile) else 1.0
+    return max(roi.monthly_net_value, 1.0) * roi.confidence * industry * tools * challenge
+
+
+def _challenge_met(opp: Opportunity, profile: BusinessProfile) -> str | None:
+    words = set((opp.title + " " + opp.summary).lower().split())
+    for challenge in profile.challenges:
+        if {w for w in challenge.lower().split() if len(w) > 4} & words:
+            return challenge
+    return None
 
 
 def _tool_overlap(opp: Opportunity, profile: BusinessProfile) -> list[str]:
@@ -51,11 +62,8 @@ def reasons(opp: Opportunity, roi: RoiEstimate, profile: BusinessProfile) -> lis
         out.append(f"seen in {profile.industry} businesses")
     if overlap := _tool_overlap(opp, profile):
         out.append(f"uses tools you already have ({', '.join(overlap)})")
-    words = set((opp.title + " " + opp.summary).lower().split())
-    for challenge in profile.challenges:
-        if len({w for w in challenge.lower().split() if len(w) > 4} & words) >= 1:
-            out.append(f"addresses your challenge “{challenge}”")
-            break
+    if challenge := _challenge_met(opp, profile):
+        out.append(f"addresses your challenge “{challenge}”")
     out.append(f"estimated ${roi.monthly_net_value:,.0f}/month net at ${profile.hourly_rate:g}/h")
     return out
 
