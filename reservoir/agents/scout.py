@@ -17,6 +17,7 @@ from reservoir.memory.documents import DocumentIn, replace_chunks, upsert_docume
 from reservoir.memory.hashing import canonical_url
 from reservoir.memory.http_cache import SqlValidatorCache
 from reservoir.memory.models import Source
+from reservoir.memory.vectors import DOCUMENTS
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +40,10 @@ async def _collect(source: Source, query: str | None, deps: Deps,
     return await get_adapter(source.kind).collect(spec, deps.fetcher().with_cache(cache))
 
 
-def _store_items(deps: Deps, source_id: int, items: list[Any], run_id: str
+def _store_items(deps: Deps, source_id: int, items: list[Any], run_id: str, stale: list[int]
                  ) -> tuple[dict[str, int], list[int], dict[int, str]]:
-    """Upsert documents; returns counts, new/updated ids, and texts to embed."""
+    """Upsert documents; returns counts, new/updated ids, and texts to embed (replaced
+    passages' ids go to ``stale``)."""
     from reservoir.memory.chunking import chunk_text
 
     counts = {"new": 0, "unchanged": 0, "duplicate": 0, "updated": 0}
@@ -60,7 +62,7 @@ def _store_items(deps: Deps, source_id: int, items: list[Any], run_id: str
             doc = result.document
             if result.status in ("new", "updated") and doc.id is not None:
                 fresh.append(doc.id)
-                for chunk in replace_chunks(session, doc.id, chunk_text(doc.text)):
+                for chunk in replace_chunks(session, doc.id, chunk_text(doc.text), stale):
                     to_embed[chunk.id] = chunk.text  # type: ignore[index]
     return counts, fresh, to_embed
 
@@ -113,8 +115,11 @@ async def scout_source(task: ScoutTask, deps: Deps) -> dict[str, Any]:
         summary = _summary(source, failed=1, error=reason)
         deps.emit("scout", "source_failed", dict(summary))
         return {"source_summaries": [summary], "counters": {"sources_failed": 1}}
+    stale: list[int] = []
     counts, fresh, to_embed = await asyncio.to_thread(_store_items, deps, source.id, result.items,
-                                                        task["run_id"])
+                                                        task["run_id"], stale)
+    if stale:  # before the upsert: a reused id must end up with its new vector
+        await asyncio.to_thread(deps.vector_store().delete, DOCUMENTS, stale)
     owners = _chunk_owners(deps, list(to_embed))
     await asyncio.to_thread(_embed_chunks, deps, to_embed, owners, source.id)
     with session_scope(deps.settings, write=True) as session:

@@ -121,8 +121,12 @@ def _refresh_engagement(session: Session, doc: Document, item: DocumentIn) -> No
         session.add(doc)
 
 
-def replace_chunks(session: Session, document_id: int, texts: list[str]) -> list[DocumentChunk]:
-    """The document's passages, replaced only when they changed (point ids stay stable)."""
+def replace_chunks(session: Session, document_id: int, texts: list[str],
+                   removed: list[int] | None = None) -> list[DocumentChunk]:
+    """The document's passages, replaced only when they changed (point ids stay stable).
+
+    The ids of replaced passages go to ``removed``, so their vector points can be deleted.
+    """
     existing = list(session.exec(
         select(DocumentChunk).where(DocumentChunk.document_id == document_id)
         .order_by(DocumentChunk.ordinal)
@@ -131,6 +135,8 @@ def replace_chunks(session: Session, document_id: int, texts: list[str]) -> list
         return existing
     for chunk in existing:
         session.delete(chunk)
+        if removed is not None and chunk.id is not None:
+            removed.append(chunk.id)
     session.flush()
     chunks = [DocumentChunk(document_id=document_id, ordinal=i, text=t) for i, t in enumerate(texts)]
     session.add_all(chunks)

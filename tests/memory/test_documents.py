@@ -43,7 +43,9 @@ def test_chunks_replaced_only_when_changed(any_settings: Settings) -> None:
         doc = upsert_document(db, _doc("https://x.test/c", "text")).document
         ids = [c.id for c in replace_chunks(db, doc.id, ["a", "b"])]
         assert [c.id for c in replace_chunks(db, doc.id, ["a", "b"])] == ids
-        assert len(replace_chunks(db, doc.id, ["a", "b", "c"])) == 3
+        removed: list[int] = []
+        assert len(replace_chunks(db, doc.id, ["a", "b", "c"], removed)) == 3
+        assert removed == ids
 
 
 def test_source_health_and_foreign_key(any_settings: Settings) -> None:

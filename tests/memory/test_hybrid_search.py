@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
+from sqlmodel import select
 
 from reservoir.config import Settings
 from reservoir.memory.chunking import chunk_text
@@ -333,3 +334,28 @@ def test_postgres_lexical_queries_use_the_gin_indexes(pg_settings: Settings) -> 
             sql, params = lexical_query(session, target, ["dental", "reminders"], filters, 10)
             plan = "\n".join(r[0] for r in session.execute(text("EXPLAIN " + sql), params))
             assert index in plan, plan
+
+
+def test_words_in_most_rows_are_left_out_of_the_full_text_query(
+        settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """bm25 gives them ~0 weight on SQLite; they would only make every row a match."""
+    from reservoir.memory import search
+
+    monkeypatch.setattr(search, "COMMON_TERMS_MIN_ROWS", 10)
+    monkeypatch.setattr(search, "_DF", {})
+    with session_scope(settings) as session:
+        session.add_all([Opportunity(key=f"k{i}", title=f"Automation idea number{i}",
+                                     summary="reminders" if i < 3 else "reports")
+                         for i in range(20)])
+        session.flush()
+        target = OPPORTUNITY_TARGET
+        assert search.informative_terms(session, target, ["automation", "reminders"]) == [
+            "reminders"]
+        assert search.lexical_ids(session, target, ["automation"], OpportunityFilters(), 50) == []
+        assert len(search.lexical_ids(session, target, ["automation", "reminders"],
+                                      OpportunityFilters(), 50)) == 3
+        # Three words: a row must hold two of them.
+        two = search.lexical_ids(session, target, ["reminders", "number1", "zebra"],
+                                 OpportunityFilters(), 50)
+        assert two == [session.exec(select(Opportunity.id).where(
+            Opportunity.key == "k1")).one()]
