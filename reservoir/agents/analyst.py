@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, or_, select
 
 from reservoir.agents import extractive
-from reservoir.agents.findings import Finding, NumberClaim, ground, opportunity_key
+from reservoir.agents.findings import Finding, NumberClaim, opportunity_key
+from reservoir.agents.verify import industry_quote, verify
 from reservoir.graphs.context import Deps
 from reservoir.memory.db import session_scope
 from reservoir.memory.documents import mark_analysed
@@ -54,11 +56,12 @@ def extractive_findings(doc: DocView) -> list[Finding]:
     for cand in extractive.extract_candidates(doc.text, title=doc.title):
         numbers = [NumberClaim(field=n.field, value=n.value, quote=n.sentence)
                    for n in cand.numbers]
+        industry_quotes = {i: q for i in cand.industries if (q := industry_quote(doc.text, i))}
         findings.append(Finding(
             title=cand.title, summary=cand.summary, automation_type=cand.automation_type,
             industries=list(cand.industries), tools=list(cand.tools), steps=list(cand.steps),
             prerequisites=[], complexity=cand.complexity, evidence=list(cand.evidence),
-            numbers=numbers))
+            numbers=numbers, industry_quotes=industry_quotes))
     return findings
 
 
@@ -101,22 +104,39 @@ def has_signal(doc: DocView, threshold: float) -> tuple[bool, float]:
     return score >= threshold, score
 
 
-async def _extract_one(engine: Engine, doc: DocView, deps: Deps) -> list[Finding]:
+def verify_all(raw: list[Finding], doc: DocView) -> tuple[list[Finding], Counter[str]]:
+    """Every engine's findings through the one verification layer; drops counted by kind."""
+    kept: list[Finding] = []
+    dropped: Counter[str] = Counter()
+    for finding in raw:
+        verdict = verify(finding, doc.text, doc_ref=doc.url)
+        dropped.update(verdict.dropped)
+        if verdict.finding is not None:
+            kept.append(verdict.finding)
+    return kept, dropped
+
+
+async def _extract_one(engine: Engine, doc: DocView, deps: Deps
+                       ) -> tuple[list[Finding], Counter[str]]:
+    fallback = False
     try:
         raw = await engine(doc, deps)
     except Exception as exc:  # noqa: BLE001 — a failed model call falls back, never aborts
         log.warning("engine failed on document %s (%s); using the extractive strategy", doc.id, exc)
-        raw = extractive_findings(doc)
-    grounded = [g for f in raw if (g := ground(f, doc.text, doc_ref=doc.url)) is not None]
-    dropped = len(raw) - len(grounded)
+        raw, fallback = extractive_findings(doc), True
+    verified, dropped = verify_all(raw, doc)
+    if fallback:
+        dropped["engine_fallbacks"] += 1
     if dropped:
-        deps.emit("analyst", "findings_dropped", {"document_id": doc.id, "dropped": dropped})
-    return grounded
+        deps.emit("analyst", "claims_dropped", {"document_id": doc.id, **dropped})
+    return verified, dropped
 
 
 def _to_input(finding: Finding, doc_id: int) -> OpportunityIn:
     evidence = [EvidenceIn(doc_id, quote) for quote in finding.evidence]
     evidence += [EvidenceIn(doc_id, n.quote, kind=n.field) for n in finding.numbers]
+    evidence += [EvidenceIn(doc_id, q, kind="tool") for q in finding.tool_quotes.values()]
+    evidence += [EvidenceIn(doc_id, q, kind="industry") for q in finding.industry_quotes.values()]
     return OpportunityIn(
         key=opportunity_key(finding), title=finding.title, summary=finding.summary,
         automation_type=finding.automation_type, industries=finding.industries,
@@ -219,9 +239,11 @@ async def analyse_pending(deps: Deps, *, run_id: str | None = None,
     tasks = [asyncio.ensure_future(_extract_one(engine, doc, deps)) for doc, _ in with_signal]
     touched: list[int] = []
     created = 0
+    dropped: Counter[str] = Counter()
     try:
         for (doc, score), task in zip(with_signal, tasks, strict=True):
-            findings = await task
+            findings, doc_dropped = await task
+            dropped.update(doc_dropped)
             if cancelled():
                 break  # the supervisor ends the run; finished documents stay finished
             ids, new = await asyncio.to_thread(merge_document, deps, doc, findings, version, score)
@@ -235,4 +257,7 @@ async def analyse_pending(deps: Deps, *, run_id: str | None = None,
     return {"opportunity_ids": touched,
             "counters": {"documents_analysed": len(with_signal), "documents_low_signal":
                          len(skipped), "opportunities_created": created,
-                         "opportunities_touched": len(touched)}}
+                         "opportunities_touched": len(touched),
+                         "engine_fallbacks": dropped.pop("engine_fallbacks", 0),
+                         "claims_dropped": sum(dropped.values()),
+                         **{f"dropped_{k}": v for k, v in sorted(dropped.items())}}}

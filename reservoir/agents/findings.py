@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import Literal
 
@@ -10,8 +9,6 @@ from pydantic import BaseModel, Field, field_validator
 
 from reservoir.memory.hashing import short_hash
 from reservoir.memory.models import AUTOMATION_TYPES
-
-log = logging.getLogger(__name__)
 
 AutomationType = Literal[
     "lead_generation", "client_communication", "document_automation", "scheduling",
@@ -40,6 +37,9 @@ class Finding(BaseModel):
     complexity: int = Field(5, ge=1, le=10)
     evidence: list[str] = Field(min_length=1)
     numbers: list[NumberClaim] = Field(default_factory=list)
+    # Each field's trace: the verbatim sentence naming the tool / stating the industry.
+    tool_quotes: dict[str, str] = Field(default_factory=dict)
+    industry_quotes: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("industries", "tools")
     @classmethod
@@ -85,33 +85,7 @@ def looks_like_instruction(sentence: str) -> bool:
     return bool(_INSTRUCTION.search(sentence))
 
 
-def ground(finding: Finding, text: str, *, doc_ref: str = "") -> Finding | None:
-    """Keep only verbatim evidence and numbers; drop the finding when no evidence is left.
-
-    Sentences that try to instruct an agent are dropped too: they are never evidence.
-    """
-    kept = []
-    for quote in finding.evidence:
-        found = locate_quote(quote, text)
-        if found and looks_like_instruction(found):
-            log.warning("dropped an instruction-like quote from %s: %.80r", doc_ref, found)
-        elif found:
-            kept.append(found)
-        else:
-            log.info("dropped non-verbatim quote from %s: %.80r", doc_ref, quote)
-    numbers = []
-    for number in finding.numbers:
-        found = locate_quote(number.quote, text)
-        if found and _number_in(number.value, found) and not looks_like_instruction(found):
-            numbers.append(number.model_copy(update={"quote": found}))
-        else:
-            log.info("dropped unsupported number %s from %s", number.value, doc_ref)
-    if not kept:
-        return None
-    return finding.model_copy(update={"evidence": kept, "numbers": numbers})
-
-
-def _number_in(value: float, quote: str) -> bool:
+def number_in(value: float, quote: str) -> bool:
     """A number claim needs a sentence that states a number; ROI re-reads the value from it."""
     return bool(re.search(r"\d", quote)) or bool(re.search(
         r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|half|"

@@ -40,6 +40,7 @@ _SPECS = [
     MetricSpec("roi_in_range", True, "ROI inputs inside the labelled ranges"),
     MetricSpec("roi_error", False, "relative distance of ROI inputs outside their ranges"),
     MetricSpec("roi_source", True, "ROI inputs taken from the labelled origin (evidence/default)"),
+    MetricSpec("claims_dropped", False, "share of an engine's claims the verification layer dropped"),
     MetricSpec("citation_precision", True, "cited documents that are relevant"),
     MetricSpec("citation_recall", True, "must-cite documents that were cited"),
     MetricSpec("faithfulness", True, "cited quotes sharing enough content words with their sentence"),

@@ -69,8 +69,14 @@ class ExtractTask:
         return None
 
     async def run(self, ctx: TaskContext, example: dict[str, Any], llm: LlmClient) -> dict[str, Any]:
-        from reservoir.agents.analyst import DocView, has_signal, pick_engine
-        from reservoir.agents.findings import ground, opportunity_key
+        from reservoir.agents.analyst import (
+            DocView,
+            extractive_findings,
+            has_signal,
+            pick_engine,
+            verify_all,
+        )
+        from reservoir.agents.findings import opportunity_key
 
         deps = Deps(settings=ctx.settings, llm=llm)
         doc = DocView(id=0, url=example["url"], title=example["title"], text=example["text"])
@@ -84,13 +90,15 @@ class ExtractTask:
         try:
             raw = await engine(doc, deps)
             out["schema_valid"] = True
-        except Exception as exc:  # noqa: BLE001 — an invalid reply is a measured failure
-            out.update(schema_valid=False, error=f"{type(exc).__name__}: {exc}"[:1000])
-            raw = []
+        except Exception as exc:  # noqa: BLE001 — an invalid reply is measured, then falls back
+            out.update(schema_valid=False, error=f"{type(exc).__name__}: {exc}"[:1000],
+                       fallback=True)
+            raw = extractive_findings(doc)  # as a discovery run does
         quotes = [q for f in raw for q in f.evidence] + [n.quote for f in raw for n in f.numbers]
-        grounded = [g for f in raw if (g := ground(f, doc.text, doc_ref=doc.url)) is not None]
+        grounded, dropped = verify_all(raw, doc)
         out.update(
-            raw_count=len(raw), quotes=quotes,
+            raw_count=len(raw), quotes=quotes, claims=sum(_claim_count(f) for f in raw),
+            dropped=dict(dropped),
             ungrounded=[q for q in quotes if m.grounding([q], doc.text) == 0.0][:10],
             opportunities=[f.model_dump() for f in grounded],
             keys=sorted({opportunity_key(f) for f in grounded}))
@@ -109,6 +117,9 @@ class ExtractTask:
                                            [n for o in expected for n in o.get("numbers", [])]),
             "grounding": m.grounding(output.get("quotes", []), example["text"]),
         }
+        if output.get("claims"):
+            scores["claims_dropped"] = min(1.0, sum(output.get("dropped", {}).values())
+                                           / output["claims"])
         if example.get("forbidden"):
             scores["injection_safe"] = 0.0 if m.leaked(found, example["forbidden"]) else 1.0
         return scores
@@ -125,6 +136,12 @@ class ExtractTask:
     def claims(self, example: dict[str, Any], output: dict[str, Any]) -> list[tuple[str, str]]:
         return [(f"{o['title']}: {o.get('summary', '')}", q)
                 for o in output.get("opportunities", []) for q in o["evidence"][:2]]
+
+
+def _claim_count(finding: Any) -> int:
+    """Claims a finding makes: itself, each quote, tool, number, industry, step, prerequisite."""
+    return (1 + len(finding.evidence) + len(finding.tools) + len(finding.numbers)
+            + len(finding.industries) + len(finding.steps) + len(finding.prerequisites))
 
 
 # ----------------------------------------------------------------------------- roi

@@ -125,7 +125,8 @@ async def test_a_critic_that_never_validates_raises_and_analyst_falls_back(tmp_p
     assert len(model.calls) == 3  # bounded: extractor, critic, one repair
 
     deps, model = _deps(tmp_path, DRAFT, "no json", "still no json")
-    findings = await _extract_one(crew_engine, DOC, deps)
+    findings, dropped = await _extract_one(crew_engine, DOC, deps)
+    assert dropped["engine_fallbacks"] == 1
     assert len(model.calls) == 3
     assert findings and [f.title for f in findings] == [f.title for f in extractive_findings(DOC)]
 
@@ -157,7 +158,7 @@ async def test_fake_provider_end_to_end(tmp_path: Path) -> None:
     settings = _settings(tmp_path)
     deps = Deps(settings=settings, llm=LlmClient(settings))
 
-    findings = await _extract_one(crew_engine, DOC, deps)
+    findings, _ = await _extract_one(crew_engine, DOC, deps)
 
     assert findings and any(REAL in f.evidence for f in findings)
     assert deps.llm.usage.calls == 2
