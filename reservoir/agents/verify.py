@@ -93,6 +93,12 @@ def names_industry(quote: str, industry: str) -> bool:
     return bool(label) and re.search(rf"\b{re.escape(label)}", quote.lower()) is not None
 
 
+def unsupported_figures(text: str, facts: str) -> list[str]:
+    """The figures of a model-written text that its facts do not state (1,200 = 1200)."""
+    known = {n.replace(",", "") for n in _NUMBER.findall(facts)}
+    return [n for n in _NUMBER.findall(text) if n.replace(",", "") not in known]
+
+
 def industry_quote(text: str, industry: str) -> str | None:
     """The first sentence of the text that names the industry, or None."""
     for sentence in split_sentences(text):
@@ -152,7 +158,7 @@ def verify(finding: Finding, text: str, *, doc_ref: str = "") -> Verdict:
             dropped["tools"] += 1
             log.info("dropped a tool its document does not name from %s: %r", doc_ref, tool)
         else:
-            tool_quotes[tool] = finding.tool_quotes.get(tool) or sentence
+            tool_quotes[tool] = sentence
     numbers = []
     for number in finding.numbers:
         found = locate_quote(number.quote, text)
@@ -163,7 +169,9 @@ def verify(finding: Finding, text: str, *, doc_ref: str = "") -> Verdict:
     industry_quotes: dict[str, str] = {}
     for industry in finding.industries:
         quote = locate_quote(finding.industry_quotes.get(industry, ""), text)
-        if quote and names_industry(quote, industry) and not looks_like_instruction(quote):
+        if not (quote and names_industry(quote, industry) and not looks_like_instruction(quote)):
+            quote = industry_quote(text, industry)
+        if quote:
             industry_quotes[industry] = quote
         else:
             dropped["industries"] += 1

@@ -6,6 +6,7 @@ the executive summary is prose from the `writer.summary` prompt, given only thos
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -13,6 +14,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from langchain_core.messages import HumanMessage, SystemMessage
 from sqlmodel import col, func, select
 
+from reservoir.agents.verify import unsupported_figures
 from reservoir.graphs.context import Deps
 from reservoir.memory.db import session_scope
 from reservoir.memory.models import (
@@ -25,6 +27,8 @@ from reservoir.memory.models import (
     utcnow,
 )
 from reservoir.prompts import active_prompt
+
+log = logging.getLogger(__name__)
 
 TOP_N = 10
 CLAIM_KINDS = ("claim",)
@@ -136,7 +140,13 @@ async def _model_summary(deps: Deps, profile: BusinessProfile, items: list[dict[
                                         [SystemMessage(content=system), HumanMessage(content=user)])
     except Exception:  # noqa: BLE001 — the template summary is always true
         return fallback
-    return reply.strip() or fallback
+    summary = reply.strip()
+    if not summary or (invented := unsupported_figures(summary, facts + " " + fallback)):
+        if summary:
+            log.warning("the model's report summary states figures the ranked items do not "
+                        "(%s): the template summary is used", ", ".join(invented[:5]))
+        return fallback
+    return summary
 
 
 async def write_report(deps: Deps, run_id: str | None, profile_id: int) -> int:

@@ -132,7 +132,7 @@ async def roi_node(state: DiscoveryState, runtime: Runtime[Deps]) -> dict[str, A
     deps = runtime.context
     profiles = state.get("profile_ids", [])
     ids = _opps_to_score(deps, state.get("opportunity_ids", []), profiles)
-    result = roi.score_opportunities(deps, ids, profiles)
+    result = roi.score_opportunities(deps, ids, profiles, await roi.model_proposals(deps, ids))
     deps.emit("roi", "scored", {"opportunities": len(ids), "profiles": len(profiles)})
     return {**result, "phase": "scored"}
 

@@ -1,7 +1,7 @@
 """The verification layer: whatever an engine claims, only what the document holds is kept."""
 
 from reservoir.agents.findings import Finding
-from reservoir.agents.verify import industry_quote, rebuild_title, verify
+from reservoir.agents.verify import industry_quote, rebuild_title, unsupported_figures, verify
 
 TEXT = (
     "We run a small dental clinic in Leeds.\n"
@@ -82,3 +82,24 @@ def test_industry_quote_finds_the_naming_sentence() -> None:
     assert industry_quote(TEXT, "dental") == "We run a small dental clinic in Leeds."
     assert industry_quote(TEXT, "real_estate") is None
     assert rebuild_title("scheduling", EVIDENCE, ["Twilio"], ["dental"]).endswith("for dental")
+
+
+def test_a_model_quote_for_a_tool_is_replaced_by_the_sentence_that_names_it() -> None:
+    verdict = verify(_finding(tools=["Twilio"], tool_quotes={"Twilio": "Twilio runs our empire."}),
+                     TEXT)
+    assert verdict.finding is not None
+    assert verdict.finding.tool_quotes["Twilio"] == EVIDENCE
+
+
+def test_an_industry_without_a_given_quote_is_traced_to_the_sentence_naming_it() -> None:
+    verdict = verify(_finding(industries=["dental", "insurance"]), TEXT)
+    assert verdict.finding is not None
+    assert verdict.finding.industries == ["dental"]
+    assert verdict.finding.industry_quotes["dental"] == "We run a small dental clinic in Leeds."
+    assert verdict.dropped["industries"] == 1
+
+
+def test_figures_a_model_writes_must_be_in_its_facts() -> None:
+    facts = "- Reminders: $1,200/month net, confidence 80%"
+    assert unsupported_figures("Reminders are worth about $1200 a month (80%).", facts) == []
+    assert unsupported_figures("Reminders save $5,000 a month.", facts) == ["5,000"]
