@@ -19,9 +19,11 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# Test-run switches, not configuration: kept.
+KEPT_ENV = {"RESERVOIR_REQUIRE_SERVICES", "RESERVOIR_TEST_LLAMA_ARGS"}
 for _key in list(os.environ):
     # The developer's own configuration must not leak into tests.
-    if _key.startswith("RESERVOIR_") and _key != "RESERVOIR_REQUIRE_SERVICES":
+    if _key.startswith("RESERVOIR_") and _key not in KEPT_ENV:
         del os.environ[_key]
 
 from reservoir.config import Settings, load_settings  # noqa: E402

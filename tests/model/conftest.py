@@ -8,6 +8,7 @@ whatever it says, what is stored must be traceable to its source.
 from __future__ import annotations
 
 import importlib.util
+import os
 import subprocess
 import sys
 import time
@@ -48,7 +49,8 @@ def llama_server(smollm2_path: Path, tmp_path_factory: pytest.TempPathFactory) -
         proc = subprocess.Popen(
             [sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2_path),
              "--host", "127.0.0.1", "--port", str(port), "--model_alias", ALIAS,
-             "--n_ctx", "8192"], stdout=out, stderr=subprocess.STDOUT)
+             "--n_ctx", "8192", *os.environ.get("RESERVOIR_TEST_LLAMA_ARGS", "").split()],
+            stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}/v1"
     try:
         deadline = time.monotonic() + 120
