@@ -168,7 +168,9 @@ def markdown_to_text(markdown: str) -> str:
     return "\n".join(lines)
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"“(\[])")
+# A sentence ends at . ! ? before a capital, digit or opening mark; not after an abbreviation.
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\bU\.S\.)(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bvs\.)"
+                           r"(?<!\bDr\.)(?<!\bMr\.)(?<!\bNo\.)\s+(?=[A-Z0-9\"“(\[])")
 
 
 def sentences(text: str) -> list[str]:

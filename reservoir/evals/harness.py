@@ -22,7 +22,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from reservoir.config import Settings
 from reservoir.evals import store
 from reservoir.evals.metrics import aggregate, example_score
-from reservoir.evals.splits import NOT_BUILT, REAL, SPLITS, real_dataset_path, split_of
+from reservoir.evals.splits import COMMITTED, NOT_BUILT, REAL, SPLITS, real_dataset_path, split_of
 from reservoir.evals.tasks import DATASETS_DIR, TASKS, Task, TaskContext, load_jsonl
 from reservoir.llm import LlmClient, get_chat_model
 from reservoir.memory.hashing import short_hash
@@ -81,14 +81,14 @@ def _extract_examples(config: EvalConfig) -> tuple[list[dict[str, Any]], str]:
     before the splits existed still match.
     """
     path = dataset_path(config)
-    text = path.read_text(encoding="utf-8")
-    examples = load_jsonl(path)
     wanted = config.splits or SPLITS
+    text, examples = "", []
+    if any(s in COMMITTED for s in wanted):
+        text, examples = path.read_text(encoding="utf-8"), load_jsonl(path)
     real_path = real_dataset_path()
     if any(s in REAL for s in wanted):
         if real_path.is_file():
-            real_text = real_path.read_text(encoding="utf-8")
-            text += real_text
+            text += real_path.read_text(encoding="utf-8")
             examples += load_jsonl(real_path)
         elif config.splits:  # asked for by name: say so rather than measure nothing
             raise ValueError(f"{NOT_BUILT}; no file {real_path}")

@@ -168,18 +168,15 @@ def evidence_of(doc: Document, sents: list[str]) -> list[int]:
         found = [i for i in picked if i is not None]
         if found:
             return found
-    if doc.source == "ppc" and candidates:
-        product = re.compile(re.escape(doc.meta["product"]), re.I)
-        role = re.compile(r"connector|integrat|automat", re.I)
-        usable = [i for i in candidates if not re.search(r"issues?|limitations?", sents[i], re.I)]
-        return [next((i for i in usable if product.search(sents[i])),
-                     next((i for i in usable if role.search(sents[i])), candidates[0]))]
+    if doc.source == "ppc":  # the readme's own description, not its set-up notes
+        setup = re.compile(r"issues?|limitations?|prerequisites?|credentials?|sign up|api key", re.I)
+        return [i for i in candidates if not setup.search(sents[i])][:1] or candidates[:1]
     return candidates[:1]
 
 
 def type_and_tools(doc: Document) -> tuple[str, list[str]]:
     if doc.source == "ppc":
-        product = re.sub(r"\s*\((?:Independent Publisher|Preview)\)\s*$", "", doc.meta["product"])
+        product = re.sub(r"\s*\([^()]*\)\s*$", "", doc.meta["product"])  # "(Preview)", "(deprecated)"
         kind = next((PPC_CATEGORY_TYPES[c] for c in doc.meta["categories"] if c in PPC_CATEGORY_TYPES),
                     "workflow_optimization")
         return kind, [product.strip()]
