@@ -5,7 +5,12 @@ STAMP := $(VENV)/.installed-stamp
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: demo test test-model lint bench clean browser
+# The real-text eval corpus is built from local git snapshots of public repositories, never
+# committed (reservoir/evals/PROVENANCE.md); without them the real splits are skipped.
+MIRROR ?= /work/.mirror
+REAL_CORPUS ?= $(or $(RESERVOIR_EVAL_REAL_DATASET),.reservoir/evals/extract-real.jsonl)
+
+.PHONY: demo test test-model lint bench clean browser real-corpus
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -22,7 +27,12 @@ browser:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
 	  || echo "could not install chromium: the browser tests will say so"; }
 
+real-corpus: $(STAMP)
+	$(PY) -m reservoir.evals.build_real --mirror $(MIRROR) --out $(REAL_CORPUS)
+
 test: $(STAMP) browser
+	@$(PY) -m reservoir.evals.build_real --mirror $(MIRROR) --out $(REAL_CORPUS) --quiet 2>/dev/null \
+	  || echo "real eval corpus not built (snapshots missing under $(MIRROR); see make real-corpus): real splits skipped"
 	$(VENV)/bin/ruff check reservoir tests bench
 	$(PY) -m pytest -q -ra
 

@@ -49,20 +49,28 @@ def _execute(config: Any, quiet: bool) -> Any:
 
 
 def _print_run(run: Any) -> None:
-    from reservoir.evals.metrics import higher_is_better
+    from reservoir.evals.report import real_splits_note, split_table
 
-    rows = [[name + (" ↑" if higher_is_better(name) else " ↓"), f"{value:.4f}"]
-            for name, value in run.metrics.items()]
+    columns, rows = split_table(run)
     prompts = ", ".join(f"{k}={v}" for k, v in run.prompts.items()) or "-"
     print_table(f"eval {run.id} · {run.task} · {run.provider}:{run.model} · prompts {prompts}",
-                ["metric", "value"], rows)
+                columns, rows)
+    note = real_splits_note(run)
+    if note:
+        console.print(note, highlight=False)
     console.print(f"{run.examples} examples, {run.errors} errors · model calls {run.calls}, "
                   f"cached {run.cached} · tokens {run.tokens_in}+{run.tokens_out} · "
                   f"${run.cost_usd:.4f} · {run.duration_s:.1f}s", highlight=False)
 
 
+SplitOpt = typer.Option(None, "--split", help="extract only: demo | handwritten | real-dev | "
+                                             "real-test | real | committed | all (repeatable; "
+                                             "default: every split there is).")
+
+
 @app.command("run")
-def run(task: str = typer.Option(..., "--task", help="extract | roi | ask."),
+def run(task_arg: str = typer.Argument(None, metavar="[TASK]", help="extract | roi | ask."),
+        task: str = TaskOpt, split: list[str] = SplitOpt,
         prompt: list[str] = PromptOpt, provider: str = ProviderOpt, model: str = ModelOpt,
         concurrency: int = ConcurrencyOpt,
         limit: int = typer.Option(None, "--limit", min=1, help="Only the first N examples."),
@@ -71,15 +79,23 @@ def run(task: str = typer.Option(..., "--task", help="extract | roi | ask."),
         dataset: Path = typer.Option(None, "--dataset", help="Another JSONL file of the task's shape."),
         no_cache: bool = typer.Option(False, "--no-cache", help="Do not use the response cache."),
         as_json: bool = JsonOpt) -> None:
-    """Run a task over its dataset with the given prompts and model; store and print the metrics."""
+    """Run a task over its dataset with the given prompts and model; store and print the metrics.
+
+    Extract figures are printed per split (demo, handwritten, real-dev, real-test).
+    """
     from reservoir.evals.harness import EvalConfig, parse_prompts
+    from reservoir.evals.splits import parse_splits
     from reservoir.prompts import PromptError
 
+    if task_arg and task and task_arg != task:
+        fail(f"two tasks given: {task_arg!r} and --task {task!r}", code=2)
+    if not (task_arg or task):
+        fail("which task? `reservoir eval run extract` (or --task extract | roi | ask)", code=2)
     try:
-        config = EvalConfig(task=task, provider=provider, model=model, prompts=parse_prompts(prompt),
-                            concurrency=concurrency, limit=limit, judge=judge, label=label,
-                            dataset=str(dataset) if dataset else None,
-                            cache=False if no_cache else None)
+        config = EvalConfig(task=task_arg or task, provider=provider, model=model,
+                            prompts=parse_prompts(prompt), concurrency=concurrency, limit=limit,
+                            judge=judge, label=label, dataset=str(dataset) if dataset else None,
+                            cache=False if no_cache else None, splits=parse_splits(split))
         result = _execute(config, quiet=as_json)
     except (ValueError, RuntimeError, PromptError) as exc:  # RuntimeError: a missing extra
         fail(str(exc), code=2)
@@ -137,6 +153,10 @@ def gate(baseline_ref: str = typer.Option(..., "--baseline", help="Baseline JSON
                                        label=f"gate:{baseline.stem}")
         if task and task != data["task"]:
             fail(f"{baseline.name} is a baseline for task {data['task']!r}, not {task!r}", code=2)
+        skipped = gates.skip_reason(data) if not run_id else None
+        if skipped:
+            console.print(f"gate skipped for {baseline.name}: {skipped}", highlight=False)
+            return
         if run_id:
             measured = store.get_run(settings(), run_id)
             if measured is None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from reservoir.evals.harness import EvalConfig
 from reservoir.evals.metrics import higher_is_better
+from reservoir.evals.splits import COMMITTED, NOT_BUILT, REAL, real_built
 from reservoir.evals.store import EvalRun
 
 BASELINES_DIR = Path(__file__).resolve().parent / "baselines"
@@ -70,6 +71,7 @@ def baseline_config(baseline: dict[str, Any], **overrides: Any) -> EvalConfig:
     values: dict[str, Any] = {
         "task": baseline["task"], "provider": config.get("provider"), "model": config.get("model"),
         "prompts": dict(config.get("prompts") or {}), "limit": config.get("limit"),
+        "splits": baseline_splits(baseline),
     }
     for key, value in overrides.items():
         if key == "prompts" and value:
@@ -77,6 +79,21 @@ def baseline_config(baseline: dict[str, Any], **overrides: Any) -> EvalConfig:
         elif value is not None and key != "prompts":
             values[key] = value
     return EvalConfig(**values)
+
+
+def baseline_splits(baseline: dict[str, Any]) -> tuple[str, ...] | None:
+    """The splits a baseline measured; an extract baseline from before splits = the committed ones."""
+    splits = (baseline.get("config") or {}).get("splits")
+    if splits:
+        return tuple(splits)
+    return COMMITTED if baseline["task"] == "extract" else None
+
+
+def skip_reason(baseline: dict[str, Any]) -> str | None:
+    """Why the gate cannot run this baseline here (the real corpus is built locally), or None."""
+    if any(s in REAL for s in baseline_splits(baseline) or ()) and not real_built():
+        return NOT_BUILT
+    return None
 
 
 def check(baseline: dict[str, Any], metrics: dict[str, float]) -> list[Check]:
@@ -111,7 +128,8 @@ def updated_baseline(baseline: dict[str, Any] | None, run: EvalRun, config: Eval
         "task": run.task,
         "description": old.get("description") or description,
         "config": {"provider": run.provider, "model": config.model, "prompts": config.prompts,
-                   "limit": config.limit},
+                   "limit": config.limit,
+                   **({"splits": list(config.splits)} if config.splits else {})},
         "dataset": run.dataset, "dataset_hash": run.dataset_hash,
         "measured": {"run_id": run.id, "at": run.created_at.isoformat(timespec="seconds"),
                      "examples": run.examples, "model": run.model, "prompts": run.prompts},

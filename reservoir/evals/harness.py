@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from reservoir.config import Settings
 from reservoir.evals import store
 from reservoir.evals.metrics import aggregate, example_score
+from reservoir.evals.splits import COMMITTED, NOT_BUILT, REAL, SPLITS, real_dataset_path, split_of
 from reservoir.evals.tasks import DATASETS_DIR, TASKS, Task, TaskContext, load_jsonl
 from reservoir.llm import LlmClient, get_chat_model
 from reservoir.memory.hashing import short_hash
@@ -49,6 +51,8 @@ class EvalConfig:
     label: str | None = None
     dataset: str | None = None
     cache: bool | None = None
+    # extract only: None = every split there is (the real ones when built); see evals/splits.py
+    splits: tuple[str, ...] | None = None
 
 
 def parse_prompts(values: list[str] | None) -> dict[str, str]:
@@ -66,16 +70,64 @@ def dataset_path(config: EvalConfig) -> Path:
     return Path(config.dataset) if config.dataset else DATASETS_DIR / f"{config.task}.jsonl"
 
 
+def _select(examples: list[dict[str, Any]], splits: tuple[str, ...]) -> list[dict[str, Any]]:
+    return [e for e in examples if split_of(e) in splits]
+
+
+def _extract_examples(config: EvalConfig) -> tuple[list[dict[str, Any]], str]:
+    """The extract examples of the wanted splits and their content hash.
+
+    The committed file alone, in full, hashes as it always did, so that baselines measured
+    before the splits existed still match.
+    """
+    path = dataset_path(config)
+    wanted = config.splits or SPLITS
+    text, examples = "", []
+    if any(s in COMMITTED for s in wanted):
+        text, examples = path.read_text(encoding="utf-8"), load_jsonl(path)
+    real_path = real_dataset_path()
+    if any(s in REAL for s in wanted):
+        if real_path.is_file():
+            text += real_path.read_text(encoding="utf-8")
+            examples += load_jsonl(real_path)
+        elif config.splits:  # asked for by name: say so rather than measure nothing
+            raise ValueError(f"{NOT_BUILT}; no file {real_path}")
+    chosen = _select(examples, wanted)
+    if len(chosen) != len(examples):
+        text += "\n#splits=" + ",".join(wanted)
+    return chosen, short_hash(text)
+
+
 def load_dataset(config: EvalConfig) -> tuple[str, list[dict[str, Any]], str]:
     """(name, examples, content hash) — the hash tells whether two runs saw the same data."""
     path = dataset_path(config)
     if not path.is_file():
         raise ValueError(f"no dataset {path}")
-    examples = load_jsonl(path)
-    digest = short_hash(path.read_text(encoding="utf-8"))
+    if config.task == "extract" and not config.dataset:
+        examples, digest = _extract_examples(config)
+    else:
+        examples = load_jsonl(path)
+        if config.splits:
+            examples = _select(examples, config.splits)
+        digest = short_hash(path.read_text(encoding="utf-8"))
     if config.limit:
         examples = examples[:config.limit]
     return path.stem if not config.dataset else str(path), examples, digest
+
+
+def split_metrics(examples: list[dict[str, Any]], metrics: list[dict[str, Any]]) -> dict[str, float]:
+    """Every metric again per split, named `split/metric` ("real-dev/tool_f1")."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for example, values in zip(examples, metrics, strict=True):
+        split = split_of(example)
+        if split:
+            groups.setdefault(split, []).append(values)
+    return {f"{split}/{name}": value for split in SPLITS if split in groups
+            for name, value in aggregate(groups[split]).items()}
+
+
+def split_sizes(examples: list[dict[str, Any]]) -> dict[str, int]:
+    return dict(Counter(s for s in (split_of(e) for e in examples) if s))
 
 
 def eval_settings(settings: Settings, config: EvalConfig) -> Settings:
@@ -148,6 +200,18 @@ async def _run_one(task: Task, ctx: TaskContext, example: dict[str, Any], config
         return output, scores, row
 
 
+def _recorded_config(config: EvalConfig, examples: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the run stores of its configuration, with the splits it covered and their sizes."""
+    out = {k: v for k, v in asdict(config).items() if k != "prompts"}
+    sizes = split_sizes(examples)
+    if sizes:
+        out["split_sizes"] = sizes
+    if config.task == "extract" and not config.dataset:
+        out["real_splits"] = (f"built: {real_dataset_path()}" if real_dataset_path().is_file()
+                              else NOT_BUILT)
+    return out
+
+
 async def run_eval(settings: Settings, config: EvalConfig, *,
                    models: dict[str, BaseChatModel | None] | None = None,
                    progress: Progress | None = None) -> store.EvalRun:
@@ -168,8 +232,7 @@ async def run_eval(settings: Settings, config: EvalConfig, *,
     run_id = store.create_run(
         settings, task=task.name, dataset=name, dataset_hash=digest,
         provider=run_settings.llm_provider, model=_model_label(run_settings, task, chat_models),
-        prompts=prompts, config={k: v for k, v in asdict(config).items() if k != "prompts"},
-        label=config.label)
+        prompts=prompts, config=_recorded_config(config, examples), label=config.label)
     from reservoir.memory.llm_cache import SqlLlmCache
 
     cache = SqlLlmCache(settings) if run_settings.llm_cache else None
@@ -202,6 +265,7 @@ async def run_eval(settings: Settings, config: EvalConfig, *,
     for row, score in zip(rows, scores, strict=True):
         row.metrics = {**score, "score": example_score(task.name, score)}
     totals = aggregate([row.metrics for row in rows])
+    totals.update(split_metrics(examples, [row.metrics for row in rows]))
     store.finish_run(
         settings, run_id, rows, status="succeeded", metrics=totals, examples=len(rows),
         errors=sum(1 for r in rows if r.error), calls=sum(r.calls for r in rows),

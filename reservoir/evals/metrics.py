@@ -40,6 +40,9 @@ _SPECS = [
     MetricSpec("roi_in_range", True, "ROI inputs inside the labelled ranges"),
     MetricSpec("roi_error", False, "relative distance of ROI inputs outside their ranges"),
     MetricSpec("roi_source", True, "ROI inputs taken from the labelled origin (evidence/default)"),
+    MetricSpec("automation_recall", True, "labelled automations matched by a found one"),
+    MetricSpec("quote_verbatim", True, "stored quotes (evidence, numbers, tools, industries) verbatim"),
+    MetricSpec("industry_supported", True, "stored industries with a verbatim quote naming them"),
     MetricSpec("claims_dropped", False, "share of an engine's claims the verification layer dropped"),
     MetricSpec("citation_precision", True, "cited documents that are relevant"),
     MetricSpec("citation_recall", True, "must-cite documents that were cited"),
@@ -56,7 +59,8 @@ HEADLINE: dict[str, tuple[str, ...]] = {
 
 
 def higher_is_better(name: str) -> bool:
-    spec = METRICS.get(name)
+    """Direction of a metric; a per-split name ("real-dev/number_error") goes by its metric."""
+    spec = METRICS.get(name.rsplit("/", 1)[-1])
     return spec.higher_is_better if spec else True
 
 
@@ -162,6 +166,49 @@ def type_accuracy(predicted: Sequence[Mapping[str, Any]], expected: Sequence[Map
     right = sum(1 for i, j in align(predicted, expected)
                 if predicted[i].get("automation_type") == expected[j].get("automation_type"))
     return right / max(len(predicted), len(expected))
+
+
+def automation_recall(predicted: Sequence[Mapping[str, Any]],
+                      expected: Sequence[Mapping[str, Any]]) -> float | None:
+    """Labelled automations that a found one aligns with (tools or a shared quote), or None.
+
+    Unlike type accuracy this ignores the type and extras: did the engine find the automation?
+    """
+    if not expected:
+        return None
+    return len(align(predicted, expected)) / len(expected)
+
+
+def stored_quotes(finding: Mapping[str, Any]) -> list[str]:
+    """Every quote a stored finding keeps: evidence, number, tool and industry quotes."""
+    quotes = list(finding.get("evidence") or [])
+    quotes += [n.get("quote", "") for n in finding.get("numbers") or []]
+    quotes += list((finding.get("tool_quotes") or {}).values())
+    quotes += list((finding.get("industry_quotes") or {}).values())
+    return [q for q in quotes if q]
+
+
+def quote_verbatim(findings: Sequence[Mapping[str, Any]], text: str) -> float | None:
+    """Share of stored quotes that occur in the document word for word (whitespace aside)."""
+    quotes = [q for f in findings for q in stored_quotes(f)]
+    if not quotes:
+        return None
+    page = norm(text)
+    return sum(1 for q in quotes if norm(q) in page) / len(quotes)
+
+
+def industry_supported(findings: Sequence[Mapping[str, Any]], text: str) -> float | None:
+    """Share of stored industries kept with a verbatim quote that itself names the industry."""
+    from reservoir.agents.verify import names_industry  # the verification layer's own test
+
+    page = norm(text)
+    checks = []
+    for finding in findings:
+        quotes = finding.get("industry_quotes") or {}
+        for industry in finding.get("industries") or []:
+            quote = quotes.get(industry, "")
+            checks.append(bool(quote) and norm(quote) in page and names_industry(quote, industry))
+    return sum(checks) / len(checks) if checks else None
 
 
 def relative_error(found: float, expected: float) -> float:

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from reservoir.evals.metrics import HEADLINE, METRICS, higher_is_better
+from reservoir.evals.splits import NOT_BUILT, REAL, SPLITS
 from reservoir.evals.store import EvalExample, EvalRun
 
 OPERATIONAL = ("examples", "errors", "calls", "cached", "tokens_in", "tokens_out", "cost_usd",
@@ -28,6 +29,34 @@ def run_label(run: EvalRun) -> str:
     prompts = ",".join(f"{k.split('.')[-1]}={v}" for k, v in sorted(run.prompts.items()))
     base = run.label or f"{run.provider}:{run.model}"
     return f"{base} [{prompts}]" if prompts and not run.label else base
+
+
+def split_table(run: EvalRun) -> tuple[list[str], list[list[str]]]:
+    """(columns, rows) of a run's metrics: one column for all examples, one per split it covered.
+
+    The splits answer different questions (tuned-on demo and hand-written text vs other
+    people's write-ups), so a single mean would hide what matters; see evals/splits.py.
+    """
+    present = [s for s in SPLITS if any(k.startswith(f"{s}/") for k in run.metrics)]
+    sizes = (run.config or {}).get("split_sizes") or {}
+    names = [k for k in run.metrics if "/" not in k]
+    columns = ["metric", f"all (n={run.examples})", *[f"{s} (n={sizes.get(s, '?')})" for s in present]]
+    rows = []
+    for name in names:
+        arrow = " ↑" if higher_is_better(name) else " ↓"
+        cells = [fmt(run.metrics.get(name)), *[fmt(run.metrics.get(f"{s}/{name}")) for s in present]]
+        rows.append([name + arrow, *cells])
+    return columns, rows
+
+
+def real_splits_note(run: EvalRun) -> str | None:
+    """The report's line on the real splits: covered, or not built (and how to build them)."""
+    state = (run.config or {}).get("real_splits")
+    if state is None:
+        return None
+    if any(f"{s}/" in k for s in REAL for k in run.metrics):
+        return f"real splits: {state}"
+    return NOT_BUILT if state == NOT_BUILT else f"real splits: not in this run ({state})"
 
 
 @dataclass

@@ -116,6 +116,9 @@ class ExtractTask:
             "number_error": m.number_error([n for o in found for n in o.get("numbers", [])],
                                            [n for o in expected for n in o.get("numbers", [])]),
             "grounding": m.grounding(output.get("quotes", []), example["text"]),
+            "automation_recall": m.automation_recall(found, expected),
+            "quote_verbatim": m.quote_verbatim(found, example["text"]),
+            "industry_supported": m.industry_supported(found, example["text"]),
         }
         if output.get("claims"):
             scores["claims_dropped"] = min(1.0, sum(output.get("dropped", {}).values())
