@@ -174,6 +174,10 @@ def cache_key(model: str, prompt_version: str, messages: Sequence[BaseMessage]) 
 OVERLOAD_STATUS = {408, 429, 500, 502, 503, 504}
 
 
+class BudgetExhausted(RuntimeError):
+    """The process has spent its token or cost budget: no further model call is made."""
+
+
 def is_overload(exc: BaseException) -> bool:
     """A timeout, a 429 or a 5xx: the server is saturated, send less at once."""
     if isinstance(exc, asyncio.TimeoutError | TimeoutError):
@@ -236,6 +240,11 @@ class LlmClient:
         return str(getattr(model, "model_name", None) or getattr(model, "model", None)
                    or self.settings.model_for(role))
 
+    def over_budget(self) -> bool:
+        usage = self.usage
+        return (usage.tokens_in + usage.tokens_out > self.settings.budget_tokens
+                or usage.cost_usd > self.settings.budget_usd)
+
     def call_options(self, role: str, schema: dict[str, Any] | None) -> dict[str, Any]:
         options: dict[str, Any] = {"max_tokens": self.settings.max_tokens_for(role)}
         if schema is not None and (fmt := response_format(self.structured, schema, role)):
@@ -281,6 +290,13 @@ class LlmClient:
     async def _invoke(self, model: BaseChatModel, messages: list[BaseMessage],
                       options: dict[str, Any]) -> BaseMessage:
         async with self.concurrency:
+            # Checked once a slot is free: calls queued behind it see what it spent.
+            if self.over_budget():
+                raise BudgetExhausted(
+                    f"model budget reached ({self.usage.tokens_in + self.usage.tokens_out} "
+                    f"tokens, ${self.usage.cost_usd:.4f}; RESERVOIR_BUDGET_TOKENS="
+                    f"{self.settings.budget_tokens}, RESERVOIR_BUDGET_USD="
+                    f"{self.settings.budget_usd})")
             try:
                 reply = await model.ainvoke(messages, **options)
             except Exception as exc:

@@ -21,6 +21,7 @@ from reservoir.agents import extractive
 from reservoir.agents.findings import Finding, NumberClaim, opportunity_key
 from reservoir.agents.verify import industry_quote, verify
 from reservoir.graphs.context import Deps
+from reservoir.llm import BudgetExhausted
 from reservoir.memory.db import session_scope
 from reservoir.memory.documents import mark_analysed
 from reservoir.memory.models import Document, Opportunity, Run
@@ -117,10 +118,14 @@ def verify_all(raw: list[Finding], doc: DocView) -> tuple[list[Finding], Counter
 
 
 async def _extract_one(engine: Engine, doc: DocView, deps: Deps
-                       ) -> tuple[list[Finding], Counter[str]]:
+                       ) -> tuple[list[Finding], Counter[str]] | None:
+    """Verified findings and what was dropped; None when the model budget is spent (the
+    document stays pending for a resumed run rather than being analysed without it)."""
     fallback = False
     try:
         raw = await engine(doc, deps)
+    except BudgetExhausted:
+        return None
     except Exception as exc:  # noqa: BLE001 — a failed model call falls back, never aborts
         log.warning("engine failed on document %s (%s); using the extractive strategy", doc.id, exc)
         raw, fallback = extractive_findings(doc), True
@@ -238,11 +243,15 @@ async def analyse_pending(deps: Deps, *, run_id: str | None = None,
         merge_document(deps, doc, [], f"{version}:low-signal", score)
     tasks = [asyncio.ensure_future(_extract_one(engine, doc, deps)) for doc, _ in with_signal]
     touched: list[int] = []
-    created = 0
+    created = left = 0
     dropped: Counter[str] = Counter()
     try:
         for (doc, score), task in zip(with_signal, tasks, strict=True):
-            findings, doc_dropped = await task
+            outcome = await task
+            if outcome is None:
+                left += 1
+                continue
+            findings, doc_dropped = outcome
             dropped.update(doc_dropped)
             if cancelled():
                 break  # the supervisor ends the run; finished documents stay finished
@@ -255,7 +264,8 @@ async def analyse_pending(deps: Deps, *, run_id: str | None = None,
         for task in tasks:
             task.cancel()
     return {"opportunity_ids": touched,
-            "counters": {"documents_analysed": len(with_signal), "documents_low_signal":
+            "counters": {"documents_analysed": len(with_signal) - left,
+                         "documents_left_for_budget": left, "documents_low_signal":
                          len(skipped), "opportunities_created": created,
                          "opportunities_touched": len(touched),
                          "engine_fallbacks": dropped.pop("engine_fallbacks", 0),

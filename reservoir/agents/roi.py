@@ -195,14 +195,19 @@ def _upsert_estimate(session: Any, opp_id: int, profile_id: int, values: dict[st
 
 async def model_proposals(deps: Deps, opp_ids: list[int]) -> dict[int, dict[str, dict[str, Any]]]:
     """The model's proposals per opportunity, asked outside any transaction."""
-    if not deps.llm.has_model("roi"):
+    if not deps.llm.has_model("roi") or deps.llm.over_budget():
         return {}
     with session_scope(deps.settings) as session:
         pairs = [(opp, list(session.exec(select(Evidence).where(
             Evidence.opportunity_id == opp.id).order_by(Evidence.id)).all()))
             for opp_id in opp_ids if (opp := session.get(Opportunity, opp_id)) is not None]
-    return {opp.id: await propose_inputs(deps, opp, evidence)  # type: ignore[misc]
-            for opp, evidence in pairs}
+    proposals: dict[int, dict[str, dict[str, Any]]] = {}
+    for opp, evidence in pairs:
+        if deps.llm.over_budget():
+            log.info("model budget reached: the remaining ROI inputs use the defaults")
+            break
+        proposals[opp.id] = await propose_inputs(deps, opp, evidence)  # type: ignore[index]
+    return proposals
 
 
 def score_opportunities(deps: Deps, opp_ids: list[int], profile_ids: list[int],

@@ -70,8 +70,19 @@ def finish_line(run_id: str, status: str) -> None:
         error = (run.error or "").splitlines()[0] if run and run.error else ""
     colour = {"succeeded": "green", "interrupted": "yellow"}.get(status, "red")
     console.print(f"run {run_id}: [{colour}]{status}[/] {error}", highlight=False)
-    if status == "interrupted":
+    if status == "interrupted" and waiting_for_budget(run_id):
+        console.print("the model budget ran out; raise RESERVOIR_BUDGET_TOKENS / "
+                      f"RESERVOIR_BUDGET_USD, then: reservoir runs resume {run_id}")
+    elif status == "interrupted":
         console.print(f"approve with: reservoir runs approve {run_id}  (or reject)")
+
+
+def waiting_for_budget(run_id: str) -> bool:
+    """Whether the run's latest pause is the analyst's budget stop (not an approval)."""
+    with session() as db:
+        marks = [e.type for e in run_queries.events_after(db, run_id, 0, 100_000)
+                 if e.type in ("started", "budget_reached")]
+    return bool(marks) and marks[-1] == "budget_reached"
 
 
 def discover(

@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 MAX_FOLLOWUP_ROUNDS = 1
 MAX_FOLLOWUP_QUERIES = 3
 
-Next = Literal["scout", "analyst", "roi", "writer", "approval", "__end__"]
+Next = Literal["scout", "analyst", "roi", "writer", "approval", "budget", "__end__"]
 
 
 def cancel_requested(deps: Deps, run_id: str) -> bool:
@@ -37,9 +37,7 @@ def cancel_requested(deps: Deps, run_id: str) -> bool:
 
 
 def over_budget(deps: Deps) -> bool:
-    usage = deps.llm.usage
-    return (usage.tokens_in + usage.tokens_out > deps.settings.budget_tokens
-            or usage.cost_usd > deps.settings.budget_usd)
+    return deps.llm.over_budget()
 
 
 def _search_sources(deps: Deps, source_ids: list[int]) -> list[int]:
@@ -86,6 +84,8 @@ async def supervisor(state: DiscoveryState, runtime: Runtime[Deps]) -> Command[N
         return Command(goto="analyst", update={**update, "phase": "analysing"})
     if phase == "analysed":
         return _after_analysis(state, deps, update)
+    if phase == "over_budget":
+        return Command(goto="budget", update=update)
     if phase == "scored":
         return Command(goto="writer", update={**update, "phase": "writing"})
     if phase == "written" and state.get("require_approval") and state.get("decision") is None:
@@ -114,7 +114,19 @@ async def analyst_node(state: DiscoveryState, runtime: Runtime[Deps]) -> dict[st
     deps = runtime.context
     result = await analyst.analyse_pending(
         deps, run_id=state["run_id"], cancelled=lambda: cancel_requested(deps, state["run_id"]))
-    return {**result, "phase": "analysed"}
+    left = result["counters"].get("documents_left_for_budget", 0)
+    return {**result, "phase": "over_budget" if left else "analysed"}
+
+
+async def budget_node(state: DiscoveryState, runtime: Runtime[Deps]) -> dict[str, Any]:
+    """The model budget ran out mid-analysis: pause, so `runs resume` (with a larger
+    RESERVOIR_BUDGET_TOKENS / _USD) analyses the documents left, and nothing is lost."""
+    left = state.get("counters", {}).get("documents_left_for_budget", 0)
+    runtime.context.emit("analyst", "budget_reached", {"documents_left": left})
+    interrupt({"reason": "model budget reached", "documents_left": left,
+               "resume": "raise RESERVOIR_BUDGET_TOKENS / RESERVOIR_BUDGET_USD, then "
+                         "`reservoir runs resume <run id>`"})
+    return {"phase": "scouting"}  # the supervisor sends a scouting phase on to the analyst
 
 
 def _opps_to_score(deps: Deps, touched: list[int], profile_ids: list[int]) -> list[int]:
@@ -170,7 +182,8 @@ def build_discovery_graph() -> StateGraph:
     builder.add_node("roi", roi_node)
     builder.add_node("writer", writer_node)
     builder.add_node("approval", approval_node)
+    builder.add_node("budget", budget_node)
     builder.add_edge(START, "supervisor")
-    for node in ("scout", "analyst", "roi", "writer", "approval"):
+    for node in ("scout", "analyst", "roi", "writer", "approval", "budget"):
         builder.add_edge(node, "supervisor")
     return builder

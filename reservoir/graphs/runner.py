@@ -101,6 +101,8 @@ async def _graph_input(graph: Any, config: dict[str, Any], run: Run,
                 "profile_ids": params.get("profile_ids", []), "focus": params.get("focus", []),
                 "require_approval": params.get("require_approval", False)}
     if snapshot.interrupts or resume_value is not None:
+        if resume_value is None and snapshot.next == ("budget",):
+            return Command(resume={"budget": "raised"})  # `runs resume` after a budget stop
         if resume_value is None:
             raise RunError(f"run {run.id} is waiting for approval: approve or reject it")
         return Command(resume=resume_value)
