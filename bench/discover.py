@@ -8,6 +8,11 @@ Scenarios, each in a fresh temporary data dir unless said otherwise:
       to show whether the pipeline keeps the model busy;
   (c) a re-run of (b) in the same data dir over the unchanged sources: must make 0 model calls.
 Per-phase times come from the RunEvent timestamps (reservoir.memory.runs.events_after).
+
+With --base-url (an OpenAI-compatible server on loopback, e.g. llama.cpp serving SmolLM2),
+scenario (d) runs discovery over --real-docs Hacker News items of the demo web with that real
+model: model calls and tokens per new document, the model-busy ratio (time inside model calls
+/ run wall time), documents/s and the share of the model's claims that verification dropped.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
@@ -197,7 +203,16 @@ def main() -> None:
                              "web is one host)")
     parser.add_argument("--per-host-concurrency", type=int, default=None,
                         help="fetch_per_host_concurrency (default: the product default)")
+    parser.add_argument("--base-url", default=None,
+                        help="a real OpenAI-compatible server on loopback: adds scenario (d)")
+    parser.add_argument("--model", default="smollm2", help="model name at --base-url")
+    parser.add_argument("--real-docs", type=int, default=6, help="documents for (d) (6)")
+    parser.add_argument("--structured-output", default="json_object_schema",
+                        help="RESERVOIR_LLM_STRUCTURED_OUTPUT for (d)")
     args = parser.parse_args()
+    if args.base_url:
+        real_model_bench(args)
+        return
     removed = hermetic_env("RESERVOIR_")
     total_started = time.perf_counter()
     load_before = os.getloadavg()[0]
@@ -219,6 +234,56 @@ def main() -> None:
 
         dispose_engines()
     report(results, args, first, embed_load, removed, load_before, total_started, len(sources))
+
+
+def real_model_bench(args: argparse.Namespace) -> None:
+    """(d): discovery with a real model server, over a few documents of the demo web."""
+    from reservoir.config import load_settings
+    from reservoir.memory.db import dispose_engines, session_scope
+    from reservoir.memory.sources import add_source
+
+    host = urlsplit(args.base_url).hostname or ""
+    if not host.startswith("127.") and host != "localhost":
+        raise SystemExit("--base-url must be on loopback: benches send no traffic elsewhere")
+    hermetic_env("RESERVOIR_")
+    site = CountingSite()
+    with tempfile.TemporaryDirectory(prefix="reservoir-bench-model-") as tmp, \
+            DemoServer(site=site) as server:
+        settings = load_settings(
+            _env_file=None, data_dir=Path(tmp), database_url=None, qdrant_url=None,
+            redis_url=None, fetch_allow=["127.0.0.0/8"], llm_provider="openai",
+            llm_base_url=args.base_url, llm_model=args.model, llm_cache=False,
+            llm_max_concurrency=args.concurrency, llm_timeout=600,
+            llm_structured_output=args.structured_output)
+        embed_load = warm_up(settings)
+        _, profiles = register(settings, server.base_url)
+        with session_scope(settings) as db:
+            add_source(db, "bench-hn", "hackernews", f"{server.base_url}/hn/v0",
+                       {"list": "topstories", "limit": args.real_docs}, replace=True)
+        d = asyncio.run(run_scenario(f"(d) {args.model} at {args.base_url}", settings,
+                                     ["bench-hn"], profiles[:1], site))
+        dispose_engines()
+    checked = d.counters.get("claims_checked", 0)
+    dropped = d.counters.get("claims_dropped", 0)
+    busy = float(d.usage.get("busy_s", 0.0))
+    print(f"\nbench/discover.py (d): {d.new_docs} new documents, model {args.model}, "
+          f"concurrency {args.concurrency}, structured output {args.structured_output}; "
+          f"embedding model load {embed_load:.1f} s")
+    print_kv("Figures", [
+        ("status", d.status),
+        ("wall time", f"{d.wall:.1f} s"),
+        ("documents/s", f"{rate(d.new_docs, d.wall):.3f}"),
+        ("model calls by role", str(d.usage.get("by_role", {}))),
+        ("model calls per new document", f"{rate(d.calls, d.new_docs):.2f}"),
+        ("tokens in/out per new document",
+         f"{rate(d.tokens[0], d.new_docs):.0f} / {rate(d.tokens[1], d.new_docs):.0f}"),
+        ("model-busy ratio (time in model calls / wall)", f"{busy / d.wall:.2f}" if d.wall else "-"),
+        ("analyst fallbacks to the extractive strategy", str(d.counters.get("engine_fallbacks", 0))),
+        ("claims checked / dropped by verification",
+         f"{checked} / {dropped} ({rate(dropped, checked):.0%} dropped)"),
+        ("opportunities stored", str(d.counters.get("opportunities_created", 0))),
+        ("peak RSS of the bench process", mib(d.rss)),
+    ])
 
 
 def report(results: list[Scenario], args: argparse.Namespace, settings: Any, embed_load: float,

@@ -153,11 +153,13 @@ class Usage:
     tokens_in: int = 0
     tokens_out: int = 0
     cost_usd: float = 0.0
+    busy_s: float = 0.0  # wall time inside model calls (their sum, when calls overlap)
     by_role: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {"calls": self.calls, "cached": self.cached, "tokens_in": self.tokens_in,
                 "tokens_out": self.tokens_out, "cost_usd": round(self.cost_usd, 6),
+                "busy_s": round(self.busy_s, 3),
                 "by_role": dict(self.by_role)}
 
 
@@ -297,11 +299,14 @@ class LlmClient:
                     f"tokens, ${self.usage.cost_usd:.4f}; RESERVOIR_BUDGET_TOKENS="
                     f"{self.settings.budget_tokens}, RESERVOIR_BUDGET_USD="
                     f"{self.settings.budget_usd})")
+            started = time.perf_counter()
             try:
                 reply = await model.ainvoke(messages, **options)
             except Exception as exc:
                 await self.concurrency.record(overloaded=is_overload(exc))
                 raise
+            finally:
+                self.usage.busy_s += time.perf_counter() - started
         await self.concurrency.record(overloaded=False)
         return reply
 

@@ -19,7 +19,7 @@ from sqlmodel import col, or_, select
 
 from reservoir.agents import extractive
 from reservoir.agents.findings import Finding, NumberClaim, opportunity_key
-from reservoir.agents.verify import industry_quote, verify
+from reservoir.agents.verify import claim_count, industry_quote, verify
 from reservoir.graphs.context import Deps
 from reservoir.llm import BudgetExhausted
 from reservoir.memory.db import session_scope
@@ -130,10 +130,11 @@ async def _extract_one(engine: Engine, doc: DocView, deps: Deps
         log.warning("engine failed on document %s (%s); using the extractive strategy", doc.id, exc)
         raw, fallback = extractive_findings(doc), True
     verified, dropped = verify_all(raw, doc)
-    if fallback:
-        dropped["engine_fallbacks"] += 1
     if dropped:
         deps.emit("analyst", "claims_dropped", {"document_id": doc.id, **dropped})
+    if fallback:
+        dropped["engine_fallbacks"] += 1
+    dropped["claims_checked"] += sum(claim_count(f) for f in raw)
     return verified, dropped
 
 
@@ -269,5 +270,6 @@ async def analyse_pending(deps: Deps, *, run_id: str | None = None,
                          len(skipped), "opportunities_created": created,
                          "opportunities_touched": len(touched),
                          "engine_fallbacks": dropped.pop("engine_fallbacks", 0),
+                         "claims_checked": dropped.pop("claims_checked", 0),
                          "claims_dropped": sum(dropped.values()),
                          **{f"dropped_{k}": v for k, v in sorted(dropped.items())}}}

@@ -19,6 +19,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command
 from pydantic import ValidationError
 
+from reservoir.agents.extractive import split_sentences
 from reservoir.agents.findings import Extraction, Finding
 from reservoir.graphs.context import Deps
 from reservoir.memory.models import AUTOMATION_TYPES
@@ -114,12 +115,41 @@ def extraction_graph() -> Any:
     return builder.compile(checkpointer=False)
 
 
+def document_sentences(text: str) -> list[str]:
+    """The sentences a prompt may number ("S1" …), within the document bound."""
+    return [s.text for s in split_sentences(text[:MAX_DOCUMENT_CHARS])]
+
+
 def build_messages(deps: Deps, title: str, url: str, text: str) -> list[BaseMessage]:
+    """The prompt's messages; a prompt asks for the whole document or its numbered sentences."""
     prompt = active_prompt(TASK, deps.settings.prompt_versions)
-    document = text[:MAX_DOCUMENT_CHARS].replace("</document>", "</ document>")
-    system, user = prompt.render(title=title, url=url, document=document,
-                                 types=", ".join(AUTOMATION_TYPES))
+    values = {"title": title, "url": url, "types": ", ".join(AUTOMATION_TYPES)}
+    if "sentences" in prompt.variables:
+        values["sentences"] = "\n".join(
+            f"S{i}: {s}" for i, s in enumerate(document_sentences(text), start=1))
+    else:
+        values["document"] = text[:MAX_DOCUMENT_CHARS].replace("</document>", "</ document>")
+    system, user = prompt.render(**values)
     return [SystemMessage(content=system), HumanMessage(content=user)]
+
+
+_SENTENCE_REF = re.compile(r"^\s*\[?S?(\d{1,4})\]?\s*$", re.I)
+
+
+def resolve_sentence_refs(finding: dict[str, Any], sentences: list[str]) -> dict[str, Any]:
+    """Evidence given as sentence numbers ("S4") becomes the sentence itself, copied here
+    rather than retyped by the model; anything else is left for verification to judge."""
+    def resolve(value: Any) -> Any:
+        match = _SENTENCE_REF.match(str(value))
+        if match and 1 <= int(match.group(1)) <= len(sentences):
+            return sentences[int(match.group(1)) - 1]
+        return value
+
+    finding["evidence"] = [resolve(q) for q in finding.get("evidence", [])]
+    for number in finding.get("numbers", []):
+        if isinstance(number, dict) and "quote" in number:
+            number["quote"] = resolve(number["quote"])
+    return finding
 
 
 async def llm_engine(doc: Any, deps: Deps) -> list[Finding]:
@@ -128,7 +158,9 @@ async def llm_engine(doc: Any, deps: Deps) -> list[Finding]:
                                               context=deps)
     if result.get("error"):
         raise ValueError(f"no valid extraction after {MAX_REPAIRS} repairs: {result['error']}")
-    return [Finding.model_validate(f) for f in result.get("findings", [])]
+    sentences = document_sentences(doc.text)
+    return [Finding.model_validate(resolve_sentence_refs(f, sentences))
+            for f in result.get("findings", [])]
 
 
 def llm_version(deps: Deps) -> str:

@@ -93,6 +93,12 @@ def names_industry(quote: str, industry: str) -> bool:
     return bool(label) and re.search(rf"\b{re.escape(label)}", quote.lower()) is not None
 
 
+def claim_count(finding: Finding) -> int:
+    """Claims a finding makes: itself, each quote, tool, number, industry, step, prerequisite."""
+    return (1 + len(finding.evidence) + len(finding.tools) + len(finding.numbers)
+            + len(finding.industries) + len(finding.steps) + len(finding.prerequisites))
+
+
 def unsupported_figures(text: str, facts: str) -> list[str]:
     """The figures of a model-written text that its facts do not state (1,200 = 1200)."""
     known = {n.replace(",", "") for n in _NUMBER.findall(facts)}

@@ -77,6 +77,7 @@ class ExtractTask:
             verify_all,
         )
         from reservoir.agents.findings import opportunity_key
+        from reservoir.agents.verify import claim_count
 
         deps = Deps(settings=ctx.settings, llm=llm)
         doc = DocView(id=0, url=example["url"], title=example["title"], text=example["text"])
@@ -97,7 +98,7 @@ class ExtractTask:
         quotes = [q for f in raw for q in f.evidence] + [n.quote for f in raw for n in f.numbers]
         grounded, dropped = verify_all(raw, doc)
         out.update(
-            raw_count=len(raw), quotes=quotes, claims=sum(_claim_count(f) for f in raw),
+            raw_count=len(raw), quotes=quotes, claims=sum(claim_count(f) for f in raw),
             dropped=dict(dropped),
             ungrounded=[q for q in quotes if m.grounding([q], doc.text) == 0.0][:10],
             opportunities=[f.model_dump() for f in grounded],
@@ -139,12 +140,6 @@ class ExtractTask:
     def claims(self, example: dict[str, Any], output: dict[str, Any]) -> list[tuple[str, str]]:
         return [(f"{o['title']}: {o.get('summary', '')}", q)
                 for o in output.get("opportunities", []) for q in o["evidence"][:2]]
-
-
-def _claim_count(finding: Any) -> int:
-    """Claims a finding makes: itself, each quote, tool, number, industry, step, prerequisite."""
-    return (1 + len(finding.evidence) + len(finding.tools) + len(finding.numbers)
-            + len(finding.industries) + len(finding.steps) + len(finding.prerequisites))
 
 
 # ----------------------------------------------------------------------------- roi
