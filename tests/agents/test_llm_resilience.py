@@ -233,3 +233,15 @@ def test_tokens_per_minute_are_counted_with_the_reply_bound(settings: Settings) 
     asyncio.run(limiter.acquire(600))
     assert not limiter._fits(0, 600)
     assert limiter._fits(1, 600)
+
+
+def test_each_agent_can_have_its_own_model(chat_server: Callable[..., ChatServer],
+                                           tmp_path: Path) -> None:
+    server = chat_server(lambda body, n: (200, {}, completion(body["model"]), 0.0))
+    client = client_for(server, tmp_path, agent_models={"analyst": "strong", "scout": "cheap"})
+    async def each_role() -> list[str]:
+        return [await client.complete(role, "t.v1", [HumanMessage(content=role)])
+                for role in ("analyst", "scout", "writer")]
+
+    replies = asyncio.run(each_role())
+    assert replies == ["strong", "cheap", "tiny"]
