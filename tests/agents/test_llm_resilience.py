@@ -245,3 +245,32 @@ def test_each_agent_can_have_its_own_model(chat_server: Callable[..., ChatServer
 
     replies = asyncio.run(each_role())
     assert replies == ["strong", "cheap", "tiny"]
+
+
+def test_a_run_against_a_server_that_throttles_then_hangs_completes(
+        chat_server: Callable[..., ChatServer], tmp_path: Path) -> None:
+    """429 with Retry-After first, then a hang past the timeout: the run still succeeds, every
+    document analysed by the extractive strategy, the fallbacks counted."""
+    from reservoir.demo.server import DemoServer
+    from reservoir.memory.db import session_scope
+    from reservoir.memory.models import Run
+    from tests.graphs.helpers import demo_settings, run_discovery
+
+    def script(body: dict[str, Any], n: int) -> Answer:
+        if n == 1:
+            return 429, {"Retry-After": "1"}, {"error": {"message": "slow down"}}, 0.0
+        return 200, {}, completion("{}"), 5.0
+
+    server = chat_server(script)
+    with DemoServer() as site:
+        settings = demo_settings(tmp_path / "data", llm_provider="openai",
+                                 llm_base_url=server.base_url, llm_model="tiny",
+                                 llm_timeout=0.5, llm_max_retries=1)
+        run_id, status = run_discovery(settings, site.base_url,
+                                       only=["demo-html-cafe-lumiere-lyon-till-and-cake-orders"])
+    assert status == "succeeded"
+    with session_scope(settings) as session:
+        counters = session.get(Run, run_id).counters
+    assert counters["documents_analysed"] >= 1
+    assert counters["engine_fallbacks"] == counters["documents_analysed"]
+    assert counters["opportunities_created"] >= 1
