@@ -164,6 +164,25 @@ def _in_context(text: str, start: int, end: int) -> bool:
     return bool(_DATA_AFTER.search(after) or _VERB_AFTER.search(after))
 
 
+_STRONG_CUE = re.compile(r"\b(?:via|using|with|through|into|integrat\w+ with|connect\w* (?:to|with)"
+                         r"|switch(?:ed)? to|migrat\w+ to)\s+(?:the\s+)?$")
+_NOUN_RIGHT_AFTER = re.compile(rf"^\s+(?:{_TOOL_NOUNS})\b")
+
+
+def _in_strict_context(text: str, start: int, end: int) -> bool:
+    """The context a common word needs when only a registry lists it as a brand ("Section",
+    "Foundation", "Release" are icon names too): inside a sentence, not after another
+    capitalised word, and a strong cue before ("via Linear") or a tool noun after it."""
+    before = text[max(0, start - 40):start]
+    if not before.strip() or _SENTENCE_BREAK.search(before) or _looks_like_heading(text, start):
+        return False
+    previous = before.split()[-1:]
+    if previous and previous[0][:1].isupper():
+        return False
+    after = text[end:end + 40].split("\n", 1)[0]
+    return bool(_STRONG_CUE.search(before) or _NOUN_RIGHT_AFTER.search(after))
+
+
 def _looks_like_heading(text: str, pos: int) -> bool:
     """Title Case lines capitalise every word, so a capital letter proves nothing there."""
     line_start = text.rfind("\n", max(0, pos - 200), pos) + 1 or max(0, pos - 200)
@@ -190,7 +209,8 @@ def match_tools(text: str, unknown: bool = True) -> list[RawToolMatch]:
             continue
         info = _CONTEXTUAL[alias]
         hit = RawToolMatch(info.name, info.category, alias, m.start(), m.end())
-        (found if _in_context(text, m.start(), m.end()) else pending).append(hit)
+        context = _in_context if is_vetted(info.category) else _in_strict_context
+        (found if context(text, m.start(), m.end()) else pending).append(hit)
     _resolve_lists(text, found, pending)
     found.sort(key=lambda h: h.start)
     found = _drop_overlaps(found)
@@ -253,7 +273,8 @@ _UNKNOWN_PATTERNS: tuple[tuple[re.Pattern[str], bool], ...] = (
     (re.compile(rf"\b(?:via|using|with|through)\s+(?P<n>{_NAME})\b"), False),
 )
 # A bare domain that names a product ("tally.so", "Cal.com"), not a URL or an e-mail address.
-_DOMAIN = re.compile(r"(?<![\w@/.-])(?P<n>[A-Za-z][\w-]*\.(?:io|ai|app|so|dev|co|com))(?![\w/@-]|\.\w)")
+_DOMAIN = re.compile(r"(?<![\w@/.:#-])(?P<n>[A-Za-z][A-Za-z0-9-]*\.(?:io|ai|app|so|dev|co|com))"
+                     r"(?![\w/@-]|\.\w)")
 _CAMEL = re.compile(r"^[A-Za-z]*[a-z][A-Z]")
 _LEADING = frozenset({"The", "A", "An", "Our", "Their", "Its", "Your", "My", "This", "That"})
 
@@ -277,6 +298,8 @@ def _unknown_tools(text: str, known: list[RawToolMatch]) -> list[RawToolMatch]:
     for m in _DOMAIN.finditer(text):
         name = m.group("n")
         label, tld = name.rsplit(".", 1)
+        if tld == "so" and label.startswith("lib"):
+            continue  # a shared library ("libfoo.so"), not a product site
         if tld != "com" or label[:1].isupper():
             if label.lower() not in GENERIC_TECH and len(label) > 1:
                 add(name, m.start("n"))
