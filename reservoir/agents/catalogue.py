@@ -26,7 +26,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from reservoir.agents.catalogue_hand import GENERIC_TECH, UMBRELLA_BRANDS, WEAK_CATEGORIES
+from reservoir.agents.catalogue_hand import (
+    CALENDAR_WORDS,
+    GENERIC_TECH,
+    UMBRELLA_BRANDS,
+    WEAK_CATEGORIES,
+)
 
 DATA = Path(__file__).parent / "data"
 UNKNOWN = "unknown"
@@ -270,12 +275,17 @@ _UNKNOWN_PATTERNS: tuple[tuple[re.Pattern[str], bool], ...] = (
     (re.compile(rf"(?P<n>{_NAME})(?:'s|’s)\s+{_PRODUCT_NOUN}\b"), True),
     (re.compile(rf"\b(?:the|an?|our|their|its|your|my)\s+(?P<n>{_NAME})\s+{_PRODUCT_NOUN}\b"),
      True),
-    (re.compile(rf"\b(?:via|using|with|through)\s+(?P<n>{_NAME})\b"), False),
+    (re.compile(rf"\b(?:via|using|use[sd]?|with|through|into|in|on|from|to|adopted|tried|called"
+                rf"|chose)\s+(?P<n>{_NAME})\b"), False),
 )
+# A name listed between two catalogue tools ("HubSpot, Acme Dialer and Slack").
+_BETWEEN = re.compile(rf"^\s*,\s*(?P<n>{_NAME})\s*(?:,\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+|&\s*)$")
 # A bare domain that names a product ("tally.so", "Cal.com"), not a URL or an e-mail address.
 _DOMAIN = re.compile(r"(?<![\w@/.:#-])(?P<n>[A-Za-z][A-Za-z0-9-]*\.(?:io|ai|app|so|dev|co|com))"
                      r"(?![\w/@-]|\.\w)")
-_CAMEL = re.compile(r"^[A-Za-z]*[a-z][A-Z]")
+# An inner capital after two lower-case letters ("HubSpot", "kvCORE"), not a surname prefix
+# ("McDonald", "MacArthur", "DeShawn").
+_CAMEL = re.compile(r"^(?!Ma?c[A-Z])(?:[A-Za-z]*[a-z]{2}[A-Z]|[a-z]+[A-Z])")
 _LEADING = frozenset({"The", "A", "An", "Our", "Their", "Its", "Your", "My", "This", "That"})
 
 
@@ -294,6 +304,12 @@ def _unknown_tools(text: str, known: list[RawToolMatch]) -> list[RawToolMatch]:
         for m in pattern.finditer(text):
             name, start = _trim_name(m.group("n"), m.start("n"))
             if name and _plausible_product(name, strong, text, start):
+                add(name, start)
+    for left, right in zip(known, known[1:], strict=False):
+        between = _BETWEEN.match(text[left.end:right.start])
+        if between:
+            name, start = _trim_name(between.group("n"), left.end + between.start("n"))
+            if name and _plausible_product(name, True, text, start):
                 add(name, start)
     for m in _DOMAIN.finditer(text):
         name = m.group("n")
@@ -327,7 +343,9 @@ def _plausible_product(name: str, strong: bool, text: str, start: int) -> bool:
     """
     words = name.split()
     lowered = [w.lower().strip("&") for w in words if w != "&"]
-    if not lowered or any(w in GENERIC_TECH for w in lowered) or name in UMBRELLA_BRANDS:
+    if not lowered or any(w in GENERIC_TECH or w in CALENDAR_WORDS for w in lowered):
+        return False
+    if name in UMBRELLA_BRANDS:
         return False
     if len(name) < 3 or name.isdigit():
         return False

@@ -98,6 +98,8 @@ def test_alias_modes_follow_word_commonness() -> None:
     ("Orders sync via ZenPlanner into QuickBooks.", "ZenPlanner"),
     ("We started using Brightloop's webhook to trigger the flow.", "Brightloop"),
     ("Bookings come in from tidycal.io and land in a sheet.", "tidycal.io"),
+    ("Our stack: HubSpot, Acme Dialer and Slack.", "Acme Dialer"),
+    ("We adopted ZenPlanner last spring.", "ZenPlanner"),
 ])
 def test_unknown_products_from_context(text: str, product: str) -> None:
     hits = [h for h in match_tools(text) if h.category == UNKNOWN]
@@ -110,6 +112,8 @@ def test_unknown_products_from_context(text: str, product: str) -> None:
     "Connect Sales to Marketing. The REST API is documented.",
     "Write to support@acme.io or see https://acme.io/docs for details.",
     "We worked with John on the Google API for weeks.",
+    "I met with McDonald and MacArthur in Ohio on Monday.",
+    "We chat in Slack, Monday and Friday.",
 ])
 def test_no_unknown_product_without_a_product_context(text: str) -> None:
     assert [h.name for h in match_tools(text) if h.category == UNKNOWN] == []
