@@ -13,10 +13,16 @@ app = typer.Typer(help="Browse the tools the reservoir's opportunities use.", no
 
 @app.command("list")
 def list_(category: str = typer.Option(None, "--category", help="Only this category."),
+          catalogue: bool = typer.Option(False, "--catalogue",
+                                         help="The whole tool catalogue instead of the tools in use."),
+          contains: str = typer.Option(None, "--contains", help="With --catalogue: name or alias part."),
           as_json: bool = JsonOpt) -> None:
     """Tools named by stored opportunities, most used first, with their industries."""
-    with session() as db:
-        tools = [t.to_public() for t in tool_queries.tool_usage(db, category)]
+    if catalogue:
+        tools = [t.to_public() for t in tool_queries.catalogue_tools(category, contains)]
+    else:
+        with session() as db:
+            tools = [t.to_public() for t in tool_queries.tool_usage(db, category)]
     if as_json:
         print_page(tools, len(tools))
         return

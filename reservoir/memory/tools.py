@@ -69,6 +69,16 @@ def tool_usage(session: Session, category: str | None = None) -> list[ToolUsage]
     return sorted(tools, key=lambda t: (-t.opportunities, t.name.lower()))
 
 
+def catalogue_tools(category: str | None = None, contains: str | None = None) -> list[ToolUsage]:
+    """The whole catalogue (zero usage), by name: browse what the analyst can recognise."""
+    needle = (contains or "").lower()
+    return [ToolUsage(info.name, info.category, True)
+            for info in sorted(CATALOGUE.values(), key=lambda i: i.name.lower())
+            if (category is None or info.category == category)
+            and (not needle or needle in info.name.lower()
+                 or any(needle in a.lower() for a in info.aliases))]
+
+
 def get_tool(session: Session, name: str) -> ToolUsage | None:
     """One tool by name or alias: its usage, or a zero-usage entry if only the catalogue knows it."""
     probe = _usage_for(name)

@@ -25,3 +25,11 @@ async def test_tool_detail_by_alias_and_missing(client: httpx.AsyncClient, seede
     unused = (await client.get("/api/v1/tools/Calendly")).json()
     assert unused["opportunities"] == 0 and unused["in_catalogue"] is True
     assert (await client.get("/api/v1/tools/no-such-tool-here")).status_code == 404
+
+
+async def test_tools_catalogue_browse(client: httpx.AsyncClient) -> None:
+    page = (await client.get("/api/v1/tools", params={"catalogue": "true", "limit": 5})).json()
+    assert page["total"] > 3000 and len(page["items"]) == 5
+    found = (await client.get("/api/v1/tools", params={"catalogue": "true", "contains": "integromat",
+                                                       "category": "workflow"})).json()
+    assert [t["name"] for t in found["items"]] == ["Make"] and found["items"][0]["opportunities"] == 0

@@ -89,3 +89,5 @@ def test_tools_list_and_show(env: Path) -> None:
     shown = runner.invoke(app, ["tools", "show", "Zapier"])
     assert shown.exit_code == 0 and "Automate invoice reminders" in shown.stdout
     assert runner.invoke(app, ["tools", "show", "no-such-tool-here"]).exit_code == 1
+    found = _json(["tools", "list", "--catalogue", "--contains", "zapier", "--json"])
+    assert [t["name"] for t in found["items"]] == ["Zapier"]

@@ -16,9 +16,13 @@ router = APIRouter(prefix="/tools", tags=["tools"], dependencies=AUTH)
 
 @router.get("", response_model=Page[ToolOut], summary="Tools used by opportunities, most used first")
 def list_tools(session: SessionDep, page: PageDep,
-               category: Annotated[str | None, Query(min_length=1, max_length=60)] = None
+               category: Annotated[str | None, Query(min_length=1, max_length=60)] = None,
+               catalogue: Annotated[bool, Query(description="The whole catalogue, not the tools in use")
+                                    ] = False,
+               contains: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
                ) -> dict[str, Any]:
-    tools = tool_queries.tool_usage(session, category)
+    tools = (tool_queries.catalogue_tools(category, contains) if catalogue
+             else tool_queries.tool_usage(session, category))
     items = [ToolOut(**t.to_public()) for t in tools[page.offset:page.offset + page.limit]]
     return page.page(items, len(tools))
 
