@@ -205,9 +205,12 @@ def read_simple_icons(pkg: Package, cat: Catalogue) -> int:
 
 def read_logos(pkg: Package, cat: Catalogue) -> int:
     icons = json.loads((pkg.root / "icons.json").read_text(encoding="utf-8"))["icons"]
+    # A slug's capitalisation is a guess: short ones ("Ibm", "Ava") would only match that
+    # guess or collide with abbreviations, so names under 5 letters are left to other sources.
     names = sorted({slug_name(slug) for slug in icons})
     for name in names:
-        cat.add(name, [], "@iconify-json/logos")
+        if len(name) >= 5 or key(name) in cat.entries:
+            cat.add(name, [], "@iconify-json/logos")
     return len(names)
 
 

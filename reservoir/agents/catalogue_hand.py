@@ -175,4 +175,7 @@ GENERIC_TECH: frozenset[str] = frozenset({
     "erp", "ats", "pos", "ai", "llm", "url", "sql", "sdk", "ui", "ux", "oauth", "webhook",
     "webhooks", "smtp", "imap", "ftp", "sftp", "graphql", "saas", "gpt", "ocr", "rpa", "iot",
     "ical", "vcard", "rss", "html", "css", "javascript", "python", "no-code", "low-code",
+    # web words newer than the SCOWL lists, and icon names that are only such words
+    "homepage", "website", "blog", "login", "signup", "inbox", "app", "apps", "wiki", "podcast",
+    "webinar", "ebook", "hashtag", "online", "checkout", "stdlib", "pkg", "dev", "org", "copyleft",
 })
