@@ -337,9 +337,10 @@ def _plausible_product(name: str, strong: bool, text: str, start: int) -> bool:
     """Whether a capitalised name in a tool context reads as a product, not a word or a person.
 
     Rejected: generic technology words ("REST", "Webhook"), parent-company names, a name at
-    the start of a sentence (its capital proves nothing), a single common English word ("the
-    Sales API"), and, outside a strong context ("connect X to", "the X API", "X's app"), any
-    name that is not CamelCase ("with ZenPlanner" yes; "with Ohio", "with Maria" no).
+    the start of a sentence unless CamelCase (a first capital proves nothing there), a single
+    common English word ("the Sales API"), and, outside a strong context ("connect X to",
+    "the X API", "X's app"), any name that is not CamelCase ("with ZenPlanner" yes; "with
+    Ohio", "with Maria" no).
     """
     words = name.split()
     lowered = [w.lower().strip("&") for w in words if w != "&"]
@@ -349,11 +350,12 @@ def _plausible_product(name: str, strong: bool, text: str, start: int) -> bool:
         return False
     if len(name) < 3 or name.isdigit():
         return False
-    before = text[max(0, start - 3):start]
-    if start == 0 or re.search(r"(?:^|[.!?:\n]\s*|\n)$", text[max(0, start - 3):start]
-                               ) or not before.strip(" \t\"'(*#-"):
-        return False
     camel = bool(_CAMEL.match(name))
+    before = text[max(0, start - 3):start]
+    at_start = (start == 0 or bool(re.search(r"(?:^|[.!?:\n]\s*|\n)$", before))
+                or not before.strip(" \t\"'(*#-"))
+    if at_start and not camel:  # an inner capital ("ServiceM8's API") is a signal anywhere
+        return False
     common = all(w in COMMON_WORDS for w in lowered)
     if len(words) == 1 and common and not camel:
         return False

@@ -100,6 +100,8 @@ def test_alias_modes_follow_word_commonness() -> None:
     ("Bookings come in from tidycal.io and land in a sheet.", "tidycal.io"),
     ("Our stack: HubSpot, Acme Dialer and Slack.", "Acme Dialer"),
     ("We adopted ZenPlanner last spring.", "ZenPlanner"),
+    ("We built an Acme Payroll integration last year.", "Acme Payroll"),
+    ("It works. ServiceM8's API creates each job.", "ServiceM8"),
 ])
 def test_unknown_products_from_context(text: str, product: str) -> None:
     hits = [h for h in match_tools(text) if h.category == UNKNOWN]
@@ -114,6 +116,7 @@ def test_unknown_products_from_context(text: str, product: str) -> None:
     "We worked with John on the Google API for weeks.",
     "I met with McDonald and MacArthur in Ohio on Monday.",
     "We chat in Slack, Monday and Friday.",
+    "It works. Sarah's dashboard shows each job.",
 ])
 def test_no_unknown_product_without_a_product_context(text: str) -> None:
     assert [h.name for h in match_tools(text) if h.category == UNKNOWN] == []
