@@ -12,7 +12,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
-from reservoir.agents.catalogue import match_tools
+from reservoir.agents.catalogue import is_vetted, match_tools
 from reservoir.agents.taxonomy import (
     INDUSTRY,
     NUMBER_CONTEXT,
@@ -195,7 +195,7 @@ def automation_signal(text: str) -> float:
     describing one (tools, steps, results) typically scores 8–25.
     """
     words = len(text.split())
-    tools = {hit.name for hit in match_tools(text)}
+    tools = {hit.name for hit in match_tools(text) if is_vetted(hit.category)}
     points = sum(SIGNAL.score(text).values()) + min(len(tools), 6)
     return round(points / (1 + words / 1000), 2)
 
@@ -482,7 +482,8 @@ class _Feat:
     def states_automation(self) -> bool:
         """An automation or mechanics verb, plus a tool or a type keyword: a key statement."""
         acts = self.auto or self.mechanic
-        return acts and (bool(self.tools) or max(self.types.values(), default=0) >= 1.5)
+        vetted = any(is_vetted(t.category) for t in self.tools)
+        return acts and (vetted or max(self.types.values(), default=0) >= 1.5)
 
     def is_heading(self) -> bool:
         text = self.sent.text
@@ -499,8 +500,9 @@ def _features(text: str, sentences: list[Sentence]) -> list[_Feat]:
             if kind:
                 types[kind] = types.get(kind, 0.0) + weight
         mechanic = bool(_MECHANIC.search(sent.text))
-        signal = sum(SIGNAL.score(sent.text).values()) + len({t.name for t in tools})
-        signal += TOOL_ACTS * (mechanic and bool(tools))  # "UiPath ... sends exceptions"
+        vetted = {t.name for t in tools if is_vetted(t.category)}  # see catalogue.is_vetted
+        signal = sum(SIGNAL.score(sent.text).values()) + len(vetted)
+        signal += TOOL_ACTS * (mechanic and bool(vetted))  # "UiPath ... sends exceptions"
         feats.append(_Feat(sent, tools, numbers_in_sentence(sent), types, keywords, signal,
                            bool(_AUTOMATION.search(sent.text)), mechanic))
     return feats
@@ -605,7 +607,8 @@ def _select(groups: list[_Group]) -> list[_Group]:
 
 
 def _evidence_score(feat: _Feat, kind: str) -> float:
-    score = 2.0 * feat.auto + 1.0 * feat.mechanic + 1.5 * min(len({t.name for t in feat.tools}), 2)
+    vetted = {t.name for t in feat.tools if is_vetted(t.category)}
+    score = 2.0 * feat.auto + 1.0 * feat.mechanic + 1.5 * min(len(vetted), 2)
     score += min(feat.types.get(kind, 0.0), 4.0) + 0.5 * bool(feat.numbers)
     score -= (feat.words < 6) + (feat.words > 50) + 1.5 * ("?" in feat.sent.text)
     score -= 1.5 * (not feat.sent.text.endswith((".", "!", ":", ";", '"', "”", ")")))
@@ -681,7 +684,8 @@ def _candidate(text: str, group: _Group, doc_industries: dict[str, float],
     own = [f for f in group.feats if not f.attached]
     evidence = _evidence(group)
     mentions = [t for f in own for t in f.tools
-                if f.states_automation() or owners.get(t.name, group.kind) == group.kind]
+                if f.states_automation() or (is_vetted(t.category)
+                                             and owners.get(t.name, group.kind) == group.kind)]
     tools = list(dict.fromkeys(t.name for t in sorted(mentions, key=lambda t: t.start)))
     passage = " ".join(f.sent.text for f in own)
     industries = _industries(passage, doc_industries)

@@ -34,6 +34,7 @@ from reservoir.api.routes import (
     reports,
     runs,
     sources,
+    tools,
 )
 from reservoir.config import Settings, get_settings
 from reservoir.launcher import RunLauncher, make_launcher
@@ -101,7 +102,7 @@ def create_app(settings: Settings | None = None, *, launcher: RunLauncher | None
         )
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
 
-    for module in (runs, ask, opportunities, documents, sources, profiles, reports):
+    for module in (runs, ask, opportunities, documents, sources, profiles, reports, tools):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(openai_compat.router, prefix="/v1")
     app.include_router(health.router)

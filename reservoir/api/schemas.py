@@ -353,6 +353,25 @@ class ProfileOut(BaseModel):
                    goals=p.goals)
 
 
+# Tools ----------------------------------------------------------------------------------------
+
+class ToolOut(BaseModel):
+    """A tool as the reservoir sees it: catalogue entry plus how often opportunities use it."""
+
+    name: str
+    category: str
+    in_catalogue: bool
+    opportunities: int
+    industries: dict[str, int]
+    automation_types: dict[str, int]
+    aliases: list[str]
+    sources: list[str]
+
+
+class ToolDetail(ToolOut):
+    opportunity_ids: list[int]
+
+
 # Reports --------------------------------------------------------------------------------------
 
 class ReportOut(BaseModel):

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from reservoir.cli import ask, demo, documents, evals, opportunities, profiles, runs, search, serve, sources
+from reservoir.cli import (
+    ask,
+    demo,
+    documents,
+    evals,
+    opportunities,
+    profiles,
+    runs,
+    search,
+    serve,
+    sources,
+    tools,
+)
 from reservoir.cli import worker as worker_cli
 from reservoir.cli.common import console, print_json, settings
 from reservoir.config import disable_telemetry
@@ -21,6 +33,7 @@ app.add_typer(documents.app, name="documents")
 app.add_typer(profiles.app, name="profiles")
 app.add_typer(runs.app, name="runs")
 app.add_typer(evals.app, name="eval")
+app.add_typer(tools.app, name="tools")
 app.command("discover")(runs.discover)
 app.command("demo")(demo.demo)
 app.command("report")(demo.report)

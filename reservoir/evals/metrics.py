@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from reservoir.agents.catalogue import TOOLS
+from reservoir.agents.catalogue import canonical_name
 from reservoir.agents.findings import locate_quote
 
 ROI_FIELDS = ("hours_saved_week", "setup_hours", "tool_cost_month")
@@ -71,22 +71,10 @@ def norm(text: str) -> str:
     return " ".join(text.split())
 
 
-def _canonical_tools() -> dict[str, str]:
-    names: dict[str, str] = {}
-    for name, _category, aliases in TOOLS:
-        names[name.lower()] = name
-        for alias in (aliases or name).split("|"):
-            names.setdefault(alias.lstrip("~=").lower(), name)
-    return names
-
-
-_TOOL_NAMES = _canonical_tools()
-
-
 def canonical_tool(name: str) -> str:
     """The catalogue's name for a tool ("Acuity" -> "Acuity Scheduling"); else lowercased."""
-    key = norm(name).lower()
-    return _TOOL_NAMES.get(key, key)
+    key = norm(name)
+    return canonical_name(key) or key.lower()
 
 
 # ----------------------------------------------------------------------------- sets and scores

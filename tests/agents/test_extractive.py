@@ -672,8 +672,7 @@ def test_demo_corpus_recall_and_tool_precision() -> None:
     if len(pages) < 20:
         pytest.skip("demo corpus incomplete")
     found = wanted = tool_hits = tool_got = tool_want = 0
-    aliases = {a.lstrip("~=").lower(): name for name, _, al in catalogue.TOOLS
-               for a in (al or name).split("|")}
+    aliases = catalogue.ALIASES
     for page, title, text in pages:
         cands = extract_candidates(text, title=title)
         for cand in cands:

@@ -156,7 +156,9 @@ async def test_openapi_documents_every_route(client: httpx.AsyncClient) -> None:
     for path in ["/api/v1/runs", "/api/v1/runs/{run_id}/events", "/api/v1/runs/{run_id}/approve",
                  "/api/v1/ask", "/v1/chat/completions", "/api/v1/opportunities/search",
                  "/api/v1/opportunities/{opp_id}", "/api/v1/documents/{document_id}", "/api/v1/sources/{ref}",
-                 "/api/v1/profiles", "/api/v1/reports/{report_id}.html", "/health", "/ready", "/metrics"]:
+                 "/api/v1/profiles", "/api/v1/reports/{report_id}.html", "/api/v1/tools",
+                 "/api/v1/tools/{name}",
+                 "/health", "/ready", "/metrics"]:
         assert path in paths, path
     assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     assert "/" not in paths and "/login" not in paths

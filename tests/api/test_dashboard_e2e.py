@@ -120,6 +120,16 @@ def test_dashboard_end_to_end(settings, key_factory, live_server_factory, browse
         expect(page.locator("#opp-status")).to_have_text("approved")
         shot(page, "opportunity")
 
+        # The tools page lists the tools the opportunities use; a name opens their opportunities.
+        page.goto(f"{server.base_url}/tools")
+        expect(page.locator("#tools-table tbody tr").first).to_be_visible()
+        row = page.locator("#tools-table tbody tr").first
+        uses = row.locator("td.num").inner_text()
+        shot(page, "tools")
+        row.locator("td a").click()
+        expect(page).to_have_url(re.compile(r"/opportunities\?tool="))
+        expect(page.locator("#opp-count")).to_have_text(f"{uses} opportunities")
+
         # Search from the opportunities page.
         page.goto(f"{server.base_url}/opportunities")
         page.fill("#f-q", title)

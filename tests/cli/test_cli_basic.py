@@ -68,3 +68,26 @@ def test_invalid_config_names_variable(env: Path, monkeypatch: pytest.MonkeyPatc
 def test_empty_lists_as_json(env: Path) -> None:
     assert _json(["opportunities", "list", "--json"]) == {"items": [], "total": 0}
     assert _json(["documents", "list", "--json"]) == {"items": [], "total": 0}
+
+
+def test_tools_list_and_show(env: Path) -> None:
+    from reservoir.config import load_settings
+    from reservoir.memory.db import session_scope
+    from reservoir.memory.opportunities import OpportunityIn, create_opportunity
+
+    with session_scope(load_settings(data_dir=env / "data")) as db:
+        for i in range(3):
+            create_opportunity(db, OpportunityIn(
+                key=f"opp-{i}", title=f"Automate invoice reminders {i}", summary="Reminders.",
+                automation_type="follow_up", industries=["accounting"],
+                tools=["Zapier", "Xero"] if i < 2 else ["Make"]))
+    page = _json(["tools", "list", "--json"])
+    assert page["total"] == 3 and page["items"][0]["name"] in {"Zapier", "Xero"}
+    zapier = _json(["tools", "show", "zapier", "--json"])
+    assert zapier["name"] == "Zapier" and zapier["opportunities"] == 2
+    assert zapier["category"] == "workflow" and zapier["industries"] == {"accounting": 2}
+    shown = runner.invoke(app, ["tools", "show", "Zapier"])
+    assert shown.exit_code == 0 and "Automate invoice reminders" in shown.stdout
+    assert runner.invoke(app, ["tools", "show", "no-such-tool-here"]).exit_code == 1
+    found = _json(["tools", "list", "--catalogue", "--contains", "zapier", "--json"])
+    assert [t["name"] for t in found["items"]] == ["Zapier"]

@@ -68,6 +68,11 @@ def sources(request: Request) -> HTMLResponse:
     return _page(request, "sources.html", "sources", "Sources")
 
 
+@router.get("/tools", response_class=HTMLResponse)
+def tools(request: Request) -> HTMLResponse:
+    return _page(request, "tools.html", "tools", "Tools")
+
+
 @router.get("/reports", response_class=HTMLResponse)
 def reports(request: Request) -> HTMLResponse:
     return _page(request, "reports.html", "reports", "Reports")

@@ -306,6 +306,21 @@
     await load(0);
   };
 
+  // ---------------------------------------------------------------------------------- tools
+  pages.tools = async () => {
+    const counts = (obj) => Object.entries(obj).slice(0, 4).map(([k, n]) => `${pretty(k)} ${n}`).join(", ");
+    const load = async (offset) => {
+      const page = await api("/tools", { query: { limit: 50, offset } });
+      replaceRows($("#tools-table tbody"), page.items.map((t) => el("tr", { dataset: { tool: t.name } },
+        el("td", {}, el("a", { href: `/opportunities?tool=${encodeURIComponent(t.name)}`, text: t.name })),
+        el("td", { class: t.in_catalogue ? "" : "muted", text: pretty(t.category) }),
+        el("td", { class: "num", text: t.opportunities }), el("td", { text: counts(t.industries) }),
+        el("td", { text: counts(t.automation_types) }))), "No tools yet: run a discovery first.", 5);
+      pager($("#tools-pager"), page, (o) => load(o).catch(fail));
+    };
+    await load(0);
+  };
+
   // ---------------------------------------------------------------------------------- reports
   pages.reports = async () => {
     const profiles = await api("/profiles", { query: { limit: 500 } });
