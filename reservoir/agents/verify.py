@@ -25,6 +25,7 @@ import re
 from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from reservoir.agents.catalogue import match_tools
 from reservoir.agents.extractive import Sentence, split_sentences
@@ -91,6 +92,25 @@ def names_industry(quote: str, industry: str) -> bool:
         return True
     label = industry_label(industry).lower()
     return bool(label) and re.search(rf"\b{re.escape(label)}", quote.lower()) is not None
+
+
+def field_traces(tools: list[str], industries: list[str], evidence: list[dict[str, Any]]
+                 ) -> dict[str, dict[str, dict[str, str] | None]]:
+    """Each stored tool and industry with the stored sentence that names it, found by the
+    rules that verified it (catalogue aliases, industry keywords); None if none does."""
+    quotes = [e["quote"] for e in evidence]
+    text = "\n".join(quotes)
+    hits = _names_in_text(text, split_sentences(text))
+
+    def trace(quote: str | None) -> dict[str, str] | None:
+        found = next((e for e in evidence if e["quote"] == quote), None) if quote else None
+        return {"quote": found["quote"], "url": found.get("url", "")} if found else None
+
+    return {
+        "tools": {t: trace(tool_sentence(t, text, quotes, hits)) for t in tools},
+        "industries": {i: trace(next((q for q in quotes if names_industry(q, i)), None))
+                       for i in industries},
+    }
 
 
 def claim_count(finding: Finding) -> int:

@@ -242,8 +242,21 @@ class RoiOut(BaseModel):
     updated_at: UtcDatetime
 
 
+class TraceOut(BaseModel):
+    quote: str
+    url: str
+
+
+class TracesOut(BaseModel):
+    """Each tool and industry with the stored sentence naming it (null: named by an alias)."""
+
+    tools: dict[str, TraceOut | None]
+    industries: dict[str, TraceOut | None]
+
+
 class OpportunityDetail(OpportunityOut):
     evidence: list[EvidenceOut]
+    traces: TracesOut
     roi: list[RoiOut]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from reservoir.agents.verify import field_traces
 from reservoir.cli.common import (
     JsonOpt,
     LimitOpt,
@@ -54,16 +55,21 @@ def show(opp_id: int = typer.Argument(..., help="Opportunity id."), as_json: boo
         if opp is None:
             fail(f"no opportunity {opp_id}")
         data = opp_queries.to_public(opp, opp_queries.evidence_for(db, [opp_id])[opp_id])
+        data["traces"] = field_traces(opp.tools, opp.industries, data["evidence"])
     if as_json:
         print_json(data)
         return
     console.print(f"[bold]#{data['id']} {data['title']}[/]  ({data['automation_type']}, "
                   f"{data['status']}, {data['mentions']} mentions)")
     console.print(data["summary"])
-    console.print(f"tools: {', '.join(data['tools']) or '-'}; "
-                  f"industries: {', '.join(data['industries']) or '-'}")
+    for field in ("tools", "industries"):
+        for name, trace in data["traces"][field].items():
+            where = f"“{trace['quote']}” — {trace['url']}" if trace else "(named by an alias)"
+            console.print(f"{field[:-1] if field == 'tools' else 'industry'} {name}: {where}",
+                          highlight=False)
     for n, item in enumerate(data["evidence"], 1):
-        console.print(f"[{n}] “{item['quote']}” — {item['url']}", highlight=False)
+        label = "" if item["kind"] == "claim" else f"({item['kind']}) "
+        console.print(f"[{n}] {label}“{item['quote']}” — {item['url']}", highlight=False)
 
 
 @app.command("status")

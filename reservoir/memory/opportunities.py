@@ -215,3 +215,4 @@ def to_public(opp: Opportunity, evidence: list[dict[str, Any]] | None = None) ->
     if evidence is not None:
         data["evidence"] = evidence
     return data
+

@@ -48,6 +48,8 @@ async def test_opportunity_detail_and_status_change(client: httpx.AsyncClient, s
     assert evidence["document_id"] == seeded.document_ids[0]
     assert evidence["url"] == "https://example.com/post-0"
     assert evidence["quote"] == "we chase invoices by hand"
+    assert detail["traces"] == {"tools": {"Zapier": None, "Xero": None},
+                                "industries": {"accounting": None}}  # no stored sentence names them
     (roi,) = detail["roi"]
     assert roi["profile_name"] == "Acme Accounting" and roi["monthly_net_value"] == 1020.0
 

@@ -188,3 +188,22 @@ def test_crewai_engine_end_to_end(tmp_path: Path, demo_server: DemoServer,
     assert run.tokens_in > 0
     found = {(d.id, e.kind) for e, d in rows}
     assert len({doc_id for doc_id, _ in found}) >= 4
+
+
+def test_every_tool_and_industry_is_traced_to_a_stored_sentence(
+        no_model_run: tuple[Settings, str, str]) -> None:
+    from reservoir.agents.verify import field_traces
+    from reservoir.memory.opportunities import evidence_for
+
+    with session_scope(no_model_run[0]) as session:
+        opps = session.exec(select(Opportunity)).all()
+        evidence = evidence_for(session, [o.id for o in opps])
+    names = traced = 0
+    for opp in opps:
+        traces = field_traces(opp.tools, opp.industries, evidence[opp.id])
+        for field in ("tools", "industries"):
+            for trace in traces[field].values():
+                names += 1
+                traced += trace is not None
+    print(f"traced {traced}/{names} tool and industry names to a sentence naming them")
+    assert names and traced / names >= 0.9

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from sqlmodel import Session, select
 
+from reservoir.agents.verify import field_traces
 from reservoir.api.deps import AUTH, DbId, PageDep, SessionDep, SettingsDep
 from reservoir.api.errors import ApiError, not_found
 from reservoir.api.schemas import (
@@ -48,7 +49,9 @@ def _roi(session: Session, opp_id: int) -> list[RoiOut]:
 def _detail(session: Session, opp: Opportunity) -> OpportunityDetail:
     evidence = opp_queries.evidence_for(session, [opp.id])[opp.id]
     return OpportunityDetail(**OpportunityOut.fields_of(opp),
-                             evidence=[EvidenceOut(**e) for e in evidence], roi=_roi(session, opp.id))
+                             evidence=[EvidenceOut(**e) for e in evidence],
+                             traces=field_traces(opp.tools, opp.industries, evidence),
+                             roi=_roi(session, opp.id))
 
 
 @router.get("", response_model=Page[OpportunityOut], summary="List opportunities, newest first")
