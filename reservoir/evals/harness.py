@@ -20,7 +20,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from reservoir.config import Settings
 from reservoir.evals import store
-from reservoir.evals.metrics import aggregate, example_score
+from reservoir.evals.metrics import aggregate, aggregate_by_split, example_score
 from reservoir.evals.tasks import DATASETS_DIR, TASKS, Task, TaskContext, load_jsonl
 from reservoir.llm import LlmClient, get_chat_model
 from reservoir.memory.hashing import short_hash
@@ -202,6 +202,7 @@ async def run_eval(settings: Settings, config: EvalConfig, *,
     for row, score in zip(rows, scores, strict=True):
         row.metrics = {**score, "score": example_score(task.name, score)}
     totals = aggregate([row.metrics for row in rows])
+    totals.update(aggregate_by_split(examples, [row.metrics for row in rows]))
     store.finish_run(
         settings, run_id, rows, status="succeeded", metrics=totals, examples=len(rows),
         errors=sum(1 for r in rows if r.error), calls=sum(r.calls for r in rows),

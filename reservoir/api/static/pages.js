@@ -369,8 +369,11 @@
       sessionStorage.removeItem(THREAD); messages.replaceChildren(); showThread();
     });
 
+    // A citation's quote joins the sentences used from its document with " … "; the page
+    // highlights the first one (the one the answer leads with).
+    const firstQuote = (c) => (c.quote || "").split(" … ")[0];
     const citeHref = (c) => c.document_id
-      ? `/documents/${c.document_id}${c.quote ? `?quote=${encodeURIComponent(c.quote.slice(0, 300))}` : ""}`
+      ? `/documents/${c.document_id}${c.quote ? `?quote=${encodeURIComponent(firstQuote(c).slice(0, 300))}` : ""}`
       : R.safeUrl(c.url);
 
     /** The answer's [n] markers become links to the numbered citations. */
@@ -379,6 +382,14 @@
       const c = m && byN[m[1]];
       return c ? el("a", { class: "cite", href: citeHref(c) || "#", title: c.title || "", dataset: { n: m[1] } }, part)
         : part;
+    });
+
+    // Enter sends, Shift+Enter adds a line (and IME composition is left alone).
+    $("#question").addEventListener("keydown", (e) => {
+      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+        e.preventDefault();
+        if (!$("#ask").disabled) $("#ask-form").requestSubmit();
+      }
     });
 
     $("#ask-form").addEventListener("submit", async (e) => {
