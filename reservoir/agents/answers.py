@@ -125,49 +125,63 @@ def compose_by_cost(candidates: list[Candidate],
     return "\n".join([lead, "", *lines]), cites.as_list(), order
 
 
-_BOUNDARY = re.compile(r"(?<=[.!?\]])\s+(?=[A-Z“\"(\-])|\n+")
+_BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[A-Z“\"(\-])|\n+")
+_CLAIM = re.compile(r"(.*?)((?:\s*\[\d+\])+)\s*([.!?;,:]?)", re.S)
 _MARK = re.compile(r"\[(\d+)\]")
-SUPPORT_MIN = 0.5  # share of a generated sentence's content words its quotes must hold
+SUPPORT_MIN = 0.5  # share of a generated claim's content words its quotes must hold
 
 
-def supported(sentence: str, quotes: list[str]) -> bool:
-    """The cited quotes hold most of the sentence's words and every number it states."""
-    claim = _MARK.sub(" ", sentence)
+def supported(claim: str, quotes: list[str]) -> bool:
+    """The cited quotes hold most of the claim's words and every number it states."""
     joined = " ".join(quotes)
     if not numbers_in(claim) <= numbers_in(joined):
         return False
     return support(claim, joined) >= SUPPORT_MIN
 
 
-def _with_marks(sentence: str, numbers: list[int]) -> str:
-    """"… from Jobber ." + [1] -> "… from Jobber [1].": the markers before the full stop."""
-    body = re.sub(r"\s+([.!?])", r"\1", sentence).strip()
-    marks = "".join(f"[{n}]" for n in numbers)
-    if body[-1:] in ".!?":
-        return f"{body[:-1]} {marks}{body[-1]}"
-    return f"{body} {marks}"
+def claims(text: str) -> list[tuple[str, list[int], str]]:
+    """(claim, cited numbers, punctuation after the markers) for each marker group.
+
+    A claim is the last sentence before its markers: an uncited sentence before it is not
+    part of it (it is dropped, having no citation). Text after the last marker is uncited.
+    """
+    out = []
+    for match in _CLAIM.finditer(text):
+        before = [part for part in _BOUNDARY.split(match.group(1)) if part.strip()]
+        claim = before[-1].strip(" ;,") if before else ""
+        out.append((claim, [int(n) for n in _MARK.findall(match.group(2))], match.group(3)))
+    return out
+
+
+def _with_marks(claim: str, numbers: list[int], punctuation: str) -> str:
+    """"… from Jobber" + [1] + "." -> "… from Jobber [1].": markers before the full stop."""
+    body = claim.strip()
+    end = ""
+    if body[-1:] in ".!?" and not punctuation:
+        body, end = body[:-1].rstrip(), body[-1]
+    return f"{body} {''.join(f'[{n}]' for n in numbers)}{punctuation or end or '.'}"
 
 
 def check_generated(text: str, citations: list[dict[str, Any]]
                     ) -> tuple[str, list[dict[str, Any]]]:
-    """A model's answer with every unsupported sentence removed, citations renumbered.
+    """A model's answer with every unsupported claim removed, citations renumbered.
 
-    A sentence must cite a retrieved quote that supports it; citing a number that was not
-    retrieved counts as no citation. Returns ("", []) when nothing survives, so the caller
-    keeps the extractive answer.
+    Each claim must cite a retrieved quote that supports it; a number that was not retrieved
+    counts as no citation, uncited sentences are dropped. Returns ("", []) when nothing
+    survives, so the caller keeps the extractive answer.
     """
     by_n = {int(c["n"]): c for c in citations}
-    kept_sentences: list[tuple[str, list[int]]] = []
-    for sentence in (s.strip() for s in _BOUNDARY.split(text)):
-        numbers = [int(n) for n in _MARK.findall(sentence) if int(n) in by_n]
-        if sentence and numbers and supported(sentence, [by_n[n]["quote"] for n in numbers]):
-            kept_sentences.append((_MARK.sub("", sentence).strip(), list(dict.fromkeys(numbers))))
-    if not kept_sentences:
+    kept_claims: list[tuple[str, list[int], str]] = []
+    for claim, cited, punctuation in claims(text):
+        numbers = list(dict.fromkeys(n for n in cited if n in by_n))
+        if claim and numbers and supported(claim, [by_n[n]["quote"] for n in numbers]):
+            kept_claims.append((claim, numbers, punctuation))
+    if not kept_claims:
         return "", []
     renumber: dict[int, int] = {}
-    for _, numbers in kept_sentences:
+    for _, numbers, _ in kept_claims:
         for n in numbers:
             renumber.setdefault(n, len(renumber) + 1)
-    lines = [_with_marks(s, [renumber[n] for n in numbers]) for s, numbers in kept_sentences]
+    parts = [_with_marks(c, [renumber[n] for n in numbers], p) for c, numbers, p in kept_claims]
     kept = [{**by_n[old], "n": new} for old, new in renumber.items()]
-    return " ".join(lines), kept
+    return re.sub(r"[;,:]$", ".", " ".join(parts)), kept

@@ -85,3 +85,16 @@ def test_check_generated_renumbers_in_order_of_first_use() -> None:
         "Visit reminders come from Jobber [2]. Jobber sends invoices [1].", citations)
     assert text == "Visit reminders come from Jobber [1]. Jobber sends invoices [2]."
     assert [(c["n"], c["document_id"]) for c in kept] == [(1, 9), (2, 5)]
+
+
+def test_check_generated_judges_each_claim_of_a_list() -> None:
+    citations = [{"n": 1, "document_id": 5, "url": "u1", "title": "t1",
+                  "quote": "Jobber sends visit reminders the day before."},
+                 {"n": 2, "document_id": 9, "url": "u2", "title": "t2",
+                  "quote": "Housecall Pro emails the invoice when the job is closed."}]
+    text, kept = answers.check_generated(
+        "The reservoir holds: Jobber visit reminders [1]; Salesforce forecasting [2]; "
+        "Housecall Pro invoices emailed when the job is closed [2]. An uncited remark.", citations)
+    assert text == "The reservoir holds: Jobber visit reminders [1]; Housecall Pro invoices emailed when " \
+                   "the job is closed [2]."
+    assert [c["document_id"] for c in kept] == [5, 9]
