@@ -194,8 +194,11 @@ def _retrieve(state: AskState, deps: Deps) -> dict[str, Any]:
                 rank_by=state.get("rank_by"), within=state.get("within") or [])
     candidates, costs = scored_candidates(deps, turn)
     if turn.rank_by == "cost":
+        if not turn.within:  # "those" = what the previous question's answer would hold
+            relevant = {c.opportunity_id for c in relevance.select(candidates)}
+            candidates = [c for c in candidates if c.opportunity_id in relevant]
         text, citations, opp_ids = answers.compose_by_cost(candidates, costs)
-        return {"hits": _hits(candidates[:0]), "citations": citations, "draft": text,
+        return {"hits": [], "citations": citations, "draft": text,
                 "opportunity_ids": opp_ids or turn.within}
     selected = relevance.select(candidates)
     text, citations = answers.compose(selected)
