@@ -60,12 +60,13 @@ def _opportunity_filters(filters: dict[str, Any]) -> OpportunityFilters:
     since = filters.get("since")
     return OpportunityFilters(
         automation_type=filters.get("automation_type"), industry=filters.get("industry"),
-        tool=filters.get("tool"), since=datetime.fromisoformat(since) if since else None)
+        tool=filters.get("tool"), status=filters.get("status"),
+        since=datetime.fromisoformat(since) if since else None)
 
 
 def _strict(filters: dict[str, Any]) -> bool:
     """Filters the user asked for in so many words; an industry alone only narrows softly."""
-    return any(k in filters for k in ("tool", "automation_type", "since", "max_cost_month"))
+    return any(k in filters for k in ("tool", "automation_type", "since", "max_cost_month", "status"))
 
 
 def _search_opps(deps: Deps, query: str, filters: dict[str, Any], vector: list[float]) -> list[Any]:

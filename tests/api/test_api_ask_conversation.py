@@ -86,3 +86,15 @@ def test_openai_client_streams_the_real_graph(graph_server: str, api_key: str) -
         {"role": "user", "content": "How do I bake sourdough bread at home?"}])
     text = "".join(c.choices[0].delta.content or "" for c in nothing if c.choices)
     assert text == NOTHING  # no citations, so no sources block
+
+
+async def test_filters_given_or_read_apply_to_the_search(graph_app: FastAPI, auth) -> None:  # type: ignore[no-untyped-def]
+    """The seeded quotes state no tool cost and nothing is newer than now: both filters leave nothing."""
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=graph_app), base_url="http://t",
+                                 headers={**auth, "Accept": "application/json"}, timeout=60) as c:
+        assert (await c.post("/api/v1/ask", json={"question": FIRST})).json()["citations"]
+        for body in ({"question": FIRST, "filters": {"max_cost_month": 100}},
+                     {"question": f"{FIRST[:-1]} under $100/month?"},
+                     {"question": FIRST, "filters": {"since": "2100-01-01T00:00:00Z"}}):
+            answer = (await c.post("/api/v1/ask", json=body)).json()
+            assert answer["answer"] == NOTHING and answer["citations"] == [], body
