@@ -17,6 +17,8 @@ _DOC = re.compile(r"<document>\n?(.*?)\n?</document>", re.S)
 _TITLE = re.compile(r"^Title: (.*)$", re.M)
 _FACT = re.compile(r"^- (.+?): (.+)$", re.M)
 _CITED = re.compile(r"^\[(\d+)\] (.+?) \(", re.M)
+_PREVIOUS = re.compile(r"<previous>(.*?)</previous>", re.S)
+_FOLLOWUP = re.compile(r"<followup>(.*?)</followup>", re.S)
 
 
 def extractive_responder(messages: list[BaseMessage]) -> str:
@@ -34,6 +36,11 @@ def extractive_responder(messages: list[BaseMessage]) -> str:
 
 def _prose_reply(prompt: str) -> str:
     """Summaries and answers made only of what the prompt gave: the fake never invents."""
+    previous, followup = _PREVIOUS.search(prompt), _FOLLOWUP.search(prompt)
+    if previous and followup:  # ask.rewrite: the deterministic rewrite, as the extraction does
+        from reservoir.agents.followup import rewrite
+
+        return rewrite(followup.group(1), {"query": previous.group(1), "applied": {}}).query
     if "Facts (ranked):" in prompt:
         facts = _FACT.findall(prompt.split("Facts (ranked):", 1)[1])[:3]
         return " ".join(f"{title}: {detail}." for title, detail in facts) or "No facts were given."

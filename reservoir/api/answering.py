@@ -93,8 +93,14 @@ def _words(text: str) -> list[str]:
     return re.findall(r"\S+\s*|\s+", text)
 
 
-def ask_kwargs(thread_id: str | None, filters: dict[str, Any] | None) -> dict[str, Any]:
-    return {"thread_id": thread_id, "filters": filters or None}
+def ask_kwargs(thread_id: str | None, filters: dict[str, Any] | None,
+               history: list[str] | None = None) -> dict[str, Any]:
+    """Keyword arguments of the ask function; ``history`` only when there is one, so an
+    injected ask function that predates conversations keeps working."""
+    kwargs: dict[str, Any] = {"thread_id": thread_id, "filters": filters or None}
+    if history:
+        kwargs["history"] = history
+    return kwargs
 
 
 def bad_question(exc: ValueError) -> ApiError:
@@ -102,9 +108,9 @@ def bad_question(exc: ValueError) -> ApiError:
 
 
 async def answer_once(ask_fn: AskFn, settings: Settings, question: str, *, thread_id: str | None,
-                      filters: dict[str, Any] | None) -> Answer:
+                      filters: dict[str, Any] | None, history: list[str] | None = None) -> Answer:
     try:
-        result = await ask_fn(settings, question, **ask_kwargs(thread_id, filters))
+        result = await ask_fn(settings, question, **ask_kwargs(thread_id, filters, history))
     except ValueError as exc:
         raise bad_question(exc) from None
     return to_answer(result)
@@ -112,7 +118,7 @@ async def answer_once(ask_fn: AskFn, settings: Settings, question: str, *, threa
 
 async def stream_answer(ask_fn: AskFn, settings: Settings, question: str, *, thread_id: str | None,
                         filters: dict[str, Any] | None, heartbeat: float = 15.0,
-                        ) -> AsyncIterator[tuple[str, Any]]:
+                        history: list[str] | None = None) -> AsyncIterator[tuple[str, Any]]:
     """Yields ("step", dict), ("token", str), ("heartbeat", None), then ("done", Answer) or
     ("error", ApiError)."""
     loop = asyncio.get_running_loop()
@@ -132,7 +138,7 @@ async def stream_answer(ask_fn: AskFn, settings: Settings, question: str, *, thr
         elif chunk:
             emit("token", str(chunk))
 
-    kwargs: dict[str, Any] = {**ask_kwargs(thread_id, filters), "on_token": on_token}
+    kwargs: dict[str, Any] = {**ask_kwargs(thread_id, filters, history), "on_token": on_token}
 
     async def work() -> None:
         try:

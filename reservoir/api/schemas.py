@@ -108,10 +108,15 @@ class RunDetail(RunOut):
 # Ask ------------------------------------------------------------------------------------------
 
 class AskFilters(StrictModel):
+    """Given explicitly; the same filters are also read from the question itself."""
+
     automation_type: AutomationType | None = None
     industry: Name | None = None
     status: OpportunityStatus | None = None
     tool: Name | None = None
+    max_cost_month: float | None = Field(None, ge=0, description="Only opportunities whose sources "
+                                         "quote a tool cost at most this (USD per month).")
+    since: datetime | None = Field(None, description="Only opportunities seen since then.")
 
 
 class AskIn(StrictModel):

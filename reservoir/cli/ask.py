@@ -12,7 +12,8 @@ from reservoir.cli.common import JsonOpt, console, fail, print_json, settings
 
 def ask(
     question: str = typer.Argument(..., help="Your question."),
-    thread: str = typer.Option(None, "--thread", help="Continue a conversation by its thread id."),
+    thread: str = typer.Option(None, "--thread", help="Continue a conversation by its thread id: "
+                               "a follow-up ('and for accountants?') is read against it."),
     as_json: bool = JsonOpt,
 ) -> None:
     """Answer from what the reservoir holds, with numbered citations to stored sources."""
@@ -28,10 +29,13 @@ def ask(
         fail(str(exc))
     if as_json:
         print_json({"answer": result.answer, "citations": result.citations,
-                    "thread_id": result.thread_id})
+                    "thread_id": result.thread_id, "query": result.query,
+                    "filters": result.filters})
         return
     console.print()
     for citation in result.citations:
         console.print(f"[{citation['n']}] {citation['title'] or citation['url']} — {citation['url']}",
                       highlight=False)
+    if result.query and result.query != question.strip():
+        console.print(f"[dim]read as: {result.query}[/]", highlight=False)
     console.print(f"[dim]thread {result.thread_id}[/]")

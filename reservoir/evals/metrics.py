@@ -16,6 +16,12 @@ from typing import Any
 from reservoir.agents.catalogue import canonical_name
 from reservoir.agents.findings import locate_quote
 
+# One lexical overlap for the ask graph and the eval (re-exported: tests use m.stem, m.support).
+from reservoir.agents.lexical import STOPWORDS as STOPWORDS
+from reservoir.agents.lexical import content_words as content_words
+from reservoir.agents.lexical import stem as stem
+from reservoir.agents.lexical import support as support
+
 ROI_FIELDS = ("hours_saved_week", "setup_hours", "tool_cost_month")
 FAITHFULNESS_THRESHOLD = 0.3
 
@@ -47,6 +53,9 @@ _SPECS = [
     MetricSpec("citation_precision", True, "cited documents that are relevant"),
     MetricSpec("citation_recall", True, "must-cite documents that were cited"),
     MetricSpec("faithfulness", True, "cited quotes sharing enough content words with their sentence"),
+    MetricSpec("first_line_relevance", True,
+               "the answer's first line cites a relevant document and nothing else (answerable)"),
+    MetricSpec("abstention", True, "a question the reservoir cannot answer gets no citation"),
     MetricSpec("score", True, "per example, the mean of the task's headline metrics"),
     MetricSpec("judge_support", True, "claims an LLM judge found supported (optional, --judge)"),
 ]
@@ -54,7 +63,8 @@ METRICS: dict[str, MetricSpec] = {m.name: m for m in _SPECS}
 HEADLINE: dict[str, tuple[str, ...]] = {
     "extract": ("type_accuracy", "tool_f1", "grounding", "number_error"),
     "roi": ("roi_in_range",),
-    "ask": ("citation_precision", "citation_recall", "faithfulness"),
+    "ask": ("citation_precision", "citation_recall", "faithfulness", "first_line_relevance",
+            "abstention"),
 }
 
 
@@ -268,37 +278,8 @@ def roi_scores(values: Mapping[str, float], sources: Mapping[str, str],
 
 # ----------------------------------------------------------------------------- ask
 
-STOPWORDS = frozenset("""
-a about above after again against all also am an and any are as at be because been before being
-below between both but by can could did do does doing down during each few for from further had has
-have having he her here hers him his how i if in into is it its itself just me more most my no nor
-not now of off on once only or other our ours out over own same she should so some such than that
-the their theirs them then there these they this those through to too under until up very was we
-were what when where which while who whom why will with would you your yours now us via per new
-tool tools reservoir holds
-""".split())
 _MARKERS = re.compile(r"(?:\s*\[\d+\])+")
 _NUMBER = re.compile(r"\[(\d+)\]")
-
-
-def stem(word: str) -> str:
-    """A light suffix stripper: "reminders" ~ "reminder", "automated" ~ "automates" ~ "automate"."""
-    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4 and not word.endswith("ss"):
-            word = word[: len(word) - len(suffix)] + keep
-            break
-    return word[:-1] if word.endswith("e") and len(word) > 4 else word
-
-
-def content_words(text: str) -> set[str]:
-    words = re.findall(r"[^\W_]+", text.lower())
-    return {stem(w) for w in words if w not in STOPWORDS and (len(w) > 2 or w.isdigit())}
-
-
-def support(claim: str, quote: str) -> float:
-    """Share of the claim's content words that occur in the quote (0 for an empty claim)."""
-    words = content_words(claim)
-    return len(words & content_words(quote)) / len(words) if words else 0.0
 
 
 def citation_numbers(answer: str) -> set[int]:
@@ -349,6 +330,20 @@ def citation_scores(cited: set[str], must: set[str], may: set[str]) -> dict[str,
     precision = len(cited & relevant) / len(cited)
     recall = len(cited & must) / len(must) if must else 1.0
     return {"citation_precision": precision, "citation_recall": recall}
+
+
+def answer_shape(first_cited: set[str], cited_any: bool, must: set[str], may: set[str]
+                 ) -> dict[str, float | None]:
+    """First-line relevance on answerable questions, abstention on the others.
+
+    The first line is the direct answer: it must cite a relevant document and only relevant
+    ones. A question with nothing relevant must get no citation at all.
+    """
+    relevant = must | may
+    if not must:
+        return {"first_line_relevance": None, "abstention": 0.0 if cited_any else 1.0}
+    ok = bool(first_cited) and first_cited <= relevant
+    return {"first_line_relevance": 1.0 if ok else 0.0, "abstention": None}
 
 
 # ----------------------------------------------------------------------------- aggregation

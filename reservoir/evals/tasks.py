@@ -7,6 +7,7 @@ input gathering and formula, the ask graph), so an eval measures what a run woul
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -218,28 +219,40 @@ class AskTask:
         ctx.extras["canonical"] = {e["id"]: e.get("duplicate_of") or e["id"] for e in corpus}
 
     async def run(self, ctx: TaskContext, example: dict[str, Any], llm: LlmClient) -> dict[str, Any]:
+        """Earlier turns (``history``) are asked first in the same thread, as a user would."""
         from reservoir.graphs.ask import ask
 
         sandbox = ctx.extras["sandbox"]
         settings = sandbox.settings.model_copy(update={
             "prompt_versions": ctx.settings.prompt_versions})
         deps = Deps(settings=settings, llm=llm, vectors=sandbox.store)
-        result = await ask(settings, example["question"], deps=deps)
-        numbers = m.citation_numbers(result.answer)
+        thread = f"eval-{example['id']}-{uuid.uuid4().hex[:8]}"
+        for earlier in example.get("history", []):
+            await ask(settings, earlier, thread_id=thread, deps=deps)
+        result = await ask(settings, example["question"], thread_id=thread, deps=deps)
         citations = [{k: c[k] for k in ("n", "document_id", "url", "title", "quote")}
                      for c in result.citations]
-        canonical = ctx.extras["canonical"]
-        cited = sorted({canonical.get(e, e) for c in citations if c["n"] in numbers
-                        for e in sandbox.examples_of.get(c["document_id"], [])})
-        return {"answer": result.answer, "citations": citations, "cited": cited}
+        first_line = result.answer.strip().splitlines()[0] if result.answer.strip() else ""
+        return {"answer": result.answer, "citations": citations, "query": getattr(result, "query", ""),
+                "cited": self._cited(ctx, citations, m.citation_numbers(result.answer)),
+                "first_cited": self._cited(ctx, citations, m.citation_numbers(first_line))}
+
+    @staticmethod
+    def _cited(ctx: TaskContext, citations: list[dict[str, Any]], numbers: set[int]) -> list[str]:
+        """The dataset's document ids behind the cited numbers (a copy counts as its original)."""
+        canonical, examples_of = ctx.extras["canonical"], ctx.extras["sandbox"].examples_of
+        return sorted({canonical.get(e, e) for c in citations if c["n"] in numbers
+                       for e in examples_of.get(c["document_id"], [])})
 
     def score(self, example: dict[str, Any], output: dict[str, Any]) -> dict[str, float | None]:
         if "answer" not in output:
             return {"citation_precision": 0.0, "citation_recall": 0.0, "faithfulness": None}
         quotes = {c["n"]: c["quote"] for c in output["citations"]}
-        return {**m.citation_scores(set(output["cited"]), set(example["must_cite"]),
-                                    set(example.get("may_cite", []))),
-                "faithfulness": m.faithfulness(output["answer"], quotes)}
+        must, may = set(example["must_cite"]), set(example.get("may_cite", []))
+        return {**m.citation_scores(set(output["cited"]), must, may),
+                "faithfulness": m.faithfulness(output["answer"], quotes),
+                **m.answer_shape(set(output.get("first_cited", [])), bool(output["cited"]),
+                                 must, may)}
 
     def finalize(self, examples: list[dict[str, Any]], outputs: list[dict[str, Any]],
                  scores: list[dict[str, float | None]]) -> None:

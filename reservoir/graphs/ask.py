@@ -1,8 +1,11 @@
-"""The ask graph: retrieve (hybrid search) → answer with numbered citations; one thread each.
+"""The ask graph: plan (follow-ups, filters) → retrieve sentences → answer with citations.
 
-Without a model the answer is extractive: the best matching opportunities and the quotes
-behind them, each cited. With a model, the answer is generated from the retrieved context
-only, which is delimited as data. The checkpointer keeps each thread's conversation.
+``plan`` rewrites a follow-up against the thread's previous turn and reads filters from the
+question. ``retrieve`` scores sentences (evidence quotes and passage sentences of the best
+hybrid-search hits) and keeps the relevant ones (reservoir.agents.relevance). Without a
+model the answer is extractive (reservoir.agents.answers); with a model, it is generated from
+the kept quotes only — delimited as data — and each sentence's citation is checked. The
+checkpointer keeps each thread's turns, so a follow-up sees the previous one.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import asyncio
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -18,7 +22,10 @@ from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
-from reservoir.agents import extractive
+from reservoir.agents import answers, relevance
+from reservoir.agents.extractive import find_numbers, split_sentences
+from reservoir.agents.followup import Turn, read_filters, rewrite
+from reservoir.agents.relevance import Candidate
 from reservoir.config import Settings
 from reservoir.graphs.context import Deps
 from reservoir.graphs.state import AskState
@@ -28,16 +35,15 @@ from reservoir.memory.opportunities import evidence_for
 from reservoir.memory.search import (
     ChunkFilters,
     OpportunityFilters,
+    SearchHit,
     load_chunks,
     load_opportunities,
     search_chunks,
     search_opportunities,
 )
-from reservoir.memory.vectors import DOCUMENTS
 from reservoir.prompts import active_prompt
 
-MIN_DENSE_SIMILARITY = 0.3
-NOTHING = "The reservoir holds nothing relevant to this question yet."
+SEARCH_DEPTH = 8  # opportunities and passages whose sentences are scored
 
 
 @dataclass
@@ -46,36 +52,134 @@ class AskResult:
     citations: list[dict[str, Any]]
     thread_id: str
     hits: list[dict[str, Any]] = field(default_factory=list)
+    query: str = ""
+    filters: dict[str, Any] = field(default_factory=dict)
 
 
-def infer_filters(question: str) -> dict[str, Any]:
-    """An industry named clearly in the question narrows the search (softly: see retrieve)."""
-    industries = extractive.classify_industry(question)
-    if industries and industries[0][1] >= 1.0 and industries[0][0] != "other":
-        return {"industry": industries[0][0]}
-    return {}
+def _opportunity_filters(filters: dict[str, Any]) -> OpportunityFilters:
+    since = filters.get("since")
+    return OpportunityFilters(
+        automation_type=filters.get("automation_type"), industry=filters.get("industry"),
+        tool=filters.get("tool"), status=filters.get("status"),
+        since=datetime.fromisoformat(since) if since else None)
 
 
-class _Citations:
-    def __init__(self) -> None:
-        self.by_url: dict[str, dict[str, Any]] = {}
-
-    def cite(self, document_id: int, url: str, title: str, quote: str) -> int:
-        if url not in self.by_url:
-            self.by_url[url] = {"n": len(self.by_url) + 1, "document_id": document_id, "url": url,
-                                "title": title, "quote": quote}
-        return self.by_url[url]["n"]
+def _strict(filters: dict[str, Any]) -> bool:
+    """Filters the user asked for in so many words; an industry alone only narrows softly."""
+    return any(k in filters for k in ("tool", "automation_type", "since", "max_cost_month", "status"))
 
 
-def _search_opps(settings: Settings, deps: Deps, question: str, filters: dict[str, Any],
-                 vector: list[float]) -> list[Any]:
-    allowed = {k: v for k, v in filters.items() if k in OpportunityFilters.__dataclass_fields__}
-    hits = search_opportunities(settings, question, OpportunityFilters(**allowed), limit=5,
-                                store=deps.vector_store(), query_vector=vector)
-    if not hits and allowed:
-        hits = search_opportunities(settings, question, limit=5, store=deps.vector_store(),
+def _search_opps(deps: Deps, query: str, filters: dict[str, Any], vector: list[float]) -> list[Any]:
+    store = deps.vector_store()
+    hits = search_opportunities(deps.settings, query, _opportunity_filters(filters),
+                                limit=SEARCH_DEPTH, store=store, query_vector=vector)
+    if not hits and filters.get("industry") and not _strict(filters):
+        hits = search_opportunities(deps.settings, query, limit=SEARCH_DEPTH, store=store,
                                     query_vector=vector)
     return hits
+
+
+def quoted_cost(evidence: list[dict[str, Any]]) -> tuple[float, dict[str, Any]] | None:
+    """The lowest monthly tool cost an opportunity's own quotes state, with its evidence."""
+    costs = [(m.value, e) for e in evidence for m in find_numbers(e["quote"])
+             if m.field == "tool_cost_month"]
+    return min(costs, key=lambda c: c[0]) if costs else None
+
+
+def _evidence_candidates(hit: Any, opp: Any, evidence: list[dict[str, Any]]) -> list[Candidate]:
+    return [Candidate(text=e["quote"], document_id=e["document_id"], url=e["url"],
+                      title=e["title"], opportunity_id=opp.id, opportunity_title=opp.title,
+                      tools=tuple(opp.tools), claim=e["kind"] == "claim",
+                      extra={"search_score": hit.score})
+            for e in evidence]
+
+
+def _passage_candidates(hit: Any, chunk: Any, doc: Any) -> list[Candidate]:
+    return [Candidate(text=s.text, document_id=doc.id, url=doc.url, title=doc.title,
+                      extra={"search_score": hit.score})
+            for s in split_sentences(chunk.text)]
+
+
+def collect(deps: Deps, query: str, filters: dict[str, Any], vector: list[float],
+            within: list[int] | None = None) -> tuple[list[Candidate], dict[int, Any]]:
+    """Candidate sentences for a query: evidence of the best opportunities, sentences of the
+    best passages; with strict filters only the evidence of opportunities that pass them."""
+    store = deps.vector_store()
+    opp_hits = (_search_opps(deps, query, filters, vector) if not within
+                else [SearchHit(id=i, score=1.0) for i in within])
+    strict = _strict(filters) or bool(within)
+    chunk_hits = [] if strict else search_chunks(deps.settings, query, ChunkFilters(),
+                                                 limit=SEARCH_DEPTH, store=store,
+                                                 query_vector=vector)
+    candidates: list[Candidate] = []
+    costs: dict[int, Any] = {}
+    with session_scope(deps.settings) as session:
+        opps = load_opportunities(session, opp_hits)
+        evidence = evidence_for(session, [o.id for _, o in opps])
+        budget = filters.get("max_cost_month")
+        for hit, opp in opps:
+            items = evidence.get(opp.id, [])
+            costs[opp.id] = quoted_cost(items)
+            if budget is not None and (costs[opp.id] is None or costs[opp.id][0] > budget):
+                continue
+            candidates += _evidence_candidates(hit, opp, items)
+        for hit, chunk, doc in load_chunks(session, chunk_hits):
+            candidates += _passage_candidates(hit, chunk, doc)
+    return relevance.unique(candidates), costs
+
+
+def scored_candidates(deps: Deps, turn: Turn) -> tuple[list[Candidate], dict[int, Any]]:
+    """Every candidate sentence for the turn, scored and best first (the sweep reuses this)."""
+    store = deps.vector_store()
+    vector = store.embedder.embed_query(turn.query)
+    candidates, costs = collect(deps, turn.query, turn.filters, vector, turn.within)
+    embed = store.embedder.embed
+    vectors = relevance.VECTORS.embed(store.embedder.name, [c.text for c in candidates], embed)
+    names = [[t for t in (c.title, c.opportunity_title) if t] for c in candidates]
+    flat = relevance.VECTORS.embed(store.embedder.name, [t for n in names for t in n], embed)
+    titles, at = [], 0
+    for n in names:
+        titles.append(flat[at:at + len(n)])
+        at += len(n)
+    return relevance.score(turn.query, vector, candidates, vectors, titles), costs
+
+
+def _hits(selected: list[Candidate]) -> list[dict[str, Any]]:
+    return [{"kind": "opportunity" if c.opportunity_id else "passage", "id": c.opportunity_id,
+             "document_id": c.document_id, "title": c.opportunity_title or c.title,
+             "text": c.text, "tools": list(c.tools), "score": c.score} for c in selected]
+
+
+def previous_turn(state: AskState) -> dict[str, Any] | None:
+    """The thread's last turn (from the checkpoint), else one rebuilt from a given history."""
+    if state.get("query"):
+        return {"query": state["query"], "applied": state.get("applied") or {},
+                "opportunity_ids": state.get("opportunity_ids") or []}
+    history = [q for q in state.get("history") or [] if q.strip()]
+    previous: dict[str, Any] | None = None
+    for question in history:
+        turn = rewrite(question, previous)
+        previous = {"query": turn.query, "applied": turn.filters, "opportunity_ids": []}
+    return previous
+
+
+async def plan(state: AskState, runtime: Runtime[Deps]) -> dict[str, Any]:
+    """The standalone question: a model rewrites a follow-up when there is one, else the rules."""
+    deps = runtime.context
+    previous = previous_turn(state)
+    turn = rewrite(state["question"], previous)
+    if turn.followup and previous and deps.llm.has_model("ask"):
+        prompt = active_prompt("ask.rewrite", deps.settings.prompt_versions)
+        system, user = prompt.render(previous=previous["query"], question=state["question"])
+        text = await deps.llm.complete("ask", prompt.ref,
+                                       [SystemMessage(content=system), HumanMessage(content=user)])
+        standalone = text.strip().splitlines()[0].strip() if text.strip() else ""
+        if standalone:
+            turn = Turn(query=standalone[:4000], filters={**turn.filters, **read_filters(standalone)},
+                        followup=True, rank_by=turn.rank_by, within=turn.within)
+    turn.filters = {**turn.filters, **(state.get("filters") or {})}
+    get_stream_writer()({"step": "planned", "query": turn.query, "filters": turn.filters})
+    return {**turn.as_state(), "messages": [{"role": "user", "content": state["question"]}]}
 
 
 async def retrieve(state: AskState, runtime: Runtime[Deps]) -> dict[str, Any]:
@@ -87,78 +191,49 @@ async def retrieve(state: AskState, runtime: Runtime[Deps]) -> dict[str, Any]:
 
 
 def _retrieve(state: AskState, deps: Deps) -> dict[str, Any]:
-    question = state["question"]
-    store = deps.vector_store()
-    vector = store.embedder.embed_query(question)
-    filters = {**infer_filters(question), **(state.get("filters") or {})}
-    relevant_dense = any(s >= MIN_DENSE_SIMILARITY for _, s in store.dense_search(DOCUMENTS, vector, 1))
-    opp_hits = _search_opps(deps.settings, deps, question, filters, vector)
-    chunk_hits = search_chunks(deps.settings, question, ChunkFilters(), limit=5, store=store,
-                               query_vector=vector)
-    relevant = relevant_dense or any(h.lexical_rank is not None for h in [*opp_hits, *chunk_hits])
-    cites = _Citations()
-    hits: list[dict[str, Any]] = []
-    with session_scope(deps.settings) as session:
-        opps = load_opportunities(session, opp_hits)
-        evidence = evidence_for(session, [o.id for _, o in opps])
-        for hit, opp in opps:
-            quotes = [e for e in evidence.get(opp.id, []) if e["kind"] == "claim"][:2]
-            refs = [cites.cite(e["document_id"], e["url"], e["title"], e["quote"]) for e in quotes]
-            hits.append({"kind": "opportunity", "id": opp.id, "title": opp.title,
-                         "summary": opp.summary, "tools": opp.tools, "quotes": quotes,
-                         "refs": refs, "score": hit.score})
-        for hit, chunk, doc in load_chunks(session, chunk_hits):
-            ref = cites.cite(doc.id, doc.url, doc.title, chunk.text[:300])
-            hits.append({"kind": "passage", "id": chunk.id, "document_id": doc.id,
-                         "title": doc.title, "text": chunk.text, "refs": [ref], "score": hit.score})
-    return {"hits": hits if relevant else [], "citations": list(cites.by_url.values()) if relevant
-            else [], "filters": filters,
-            "messages": [{"role": "user", "content": question}]}
+    turn = Turn(query=state["query"], filters=state.get("applied") or {},
+                rank_by=state.get("rank_by"), within=state.get("within") or [])
+    candidates, costs = scored_candidates(deps, turn)
+    if turn.rank_by == "cost":
+        if not turn.within:  # "those" = what the previous question's answer would hold
+            relevant = {c.opportunity_id for c in relevance.select(candidates)}
+            candidates = [c for c in candidates if c.opportunity_id in relevant]
+        text, citations, opp_ids = answers.compose_by_cost(candidates, costs)
+        return {"hits": [], "citations": citations, "draft": text,
+                "opportunity_ids": opp_ids or turn.within}
+    selected = relevance.select(candidates)
+    text, citations = answers.compose(selected)
+    opp_ids = list(dict.fromkeys(c.opportunity_id for c in selected if c.opportunity_id))
+    return {"hits": _hits(selected), "citations": citations, "draft": text,
+            "opportunity_ids": opp_ids}
 
 
-def extractive_answer(question: str, hits: list[dict[str, Any]]) -> str:
-    if not hits:
-        return NOTHING
-    lines = [f"What the reservoir holds about “{question.strip()}”:"]
-    for hit in [h for h in hits if h["kind"] == "opportunity"][:4]:
-        refs = "".join(f"[{n}]" for n in hit["refs"])
-        tools = f" Tools: {', '.join(hit['tools'])}." if hit["tools"] else ""
-        lines.append(f"- {hit['title']}.{tools} {refs}")
-        for quote in hit["quotes"][:1]:
-            lines.append(f"  “{quote['quote']}”")
-    passages = [h for h in hits if h["kind"] == "passage"][:2]
-    if passages and len(lines) < 3:
-        for hit in passages:
-            lines.append(f"- From “{hit['title']}”: {hit['text'][:240].strip()}… [{hit['refs'][0]}]")
-    return "\n".join(lines)
-
-
-def _context_block(hits: list[dict[str, Any]], citations: list[dict[str, Any]]) -> str:
-    lines = [f"[{c['n']}] {c['title']} ({c['url']}): {c['quote']}" for c in citations]
-    for hit in hits:
-        if hit["kind"] == "opportunity":
-            lines.append(f"Opportunity: {hit['title']} — {hit['summary']} (sources "
-                         f"{', '.join(f'[{n}]' for n in hit['refs'])})")
-        else:
-            lines.append(f"Passage [{hit['refs'][0]}]: {hit['text'][:800]}")
-    return "\n".join(lines)
+def context_block(citations: list[dict[str, Any]]) -> str:
+    """The retrieved quotes, one numbered source each, as data for the model to answer from."""
+    return "\n".join(f"[{c['n']}] {c['title']} ({c['url']})\n<quote>{c['quote']}</quote>"
+                     for c in citations)
 
 
 async def answer(state: AskState, runtime: Runtime[Deps]) -> dict[str, Any]:
-    deps, hits = runtime.context, state.get("hits", [])
-    if not deps.llm.has_model("ask") or not hits:
-        text = extractive_answer(state["question"], hits)
-    else:
-        history = "\n".join(f"{m['role']}: {m['content'][:500]}" for m in state.get("messages", [])[-7:-1])
+    """The extractive draft, or a model's answer from the same quotes with every citation checked."""
+    deps, citations = runtime.context, state.get("citations", [])
+    text = state.get("draft") or answers.NOTHING
+    if deps.llm.has_model("ask") and citations and state.get("rank_by") is None:
+        history = "\n".join(f"{m['role']}: {m['content'][:500]}"
+                            for m in state.get("messages", [])[-7:-1])
         prompt = active_prompt("ask.answer", deps.settings.prompt_versions)
-        system, user = prompt.render(question=state["question"], history=history or "(none)",
-                                     context=_context_block(hits, state.get("citations", [])))
-        text = await deps.llm.complete("ask", prompt.ref,
-                                       [SystemMessage(content=system), HumanMessage(content=user)])
+        system, user = prompt.render(question=state["query"], history=history or "(none)",
+                                     context=context_block(citations))
+        generated = await deps.llm.complete(
+            "ask", prompt.ref, [SystemMessage(content=system), HumanMessage(content=user)])
+        checked, kept = answers.check_generated(generated, citations)
+        if checked:
+            text, citations = checked, kept
     writer = get_stream_writer()
     for piece in _pieces(text):
         writer({"token": piece})
-    return {"answer": text, "messages": [{"role": "assistant", "content": text}]}
+    return {"answer": text, "citations": citations,
+            "messages": [{"role": "assistant", "content": text}]}
 
 
 def _pieces(text: str, size: int = 24) -> list[str]:
@@ -167,9 +242,11 @@ def _pieces(text: str, size: int = 24) -> list[str]:
 
 def build_ask_graph() -> StateGraph:
     builder = StateGraph(AskState, context_schema=Deps)
+    builder.add_node("plan", plan)
     builder.add_node("retrieve", retrieve)
     builder.add_node("answer", answer)
-    builder.add_edge(START, "retrieve")
+    builder.add_edge(START, "plan")
+    builder.add_edge("plan", "retrieve")
     builder.add_edge("retrieve", "answer")
     builder.add_edge("answer", END)
     return builder
@@ -177,9 +254,14 @@ def build_ask_graph() -> StateGraph:
 
 async def ask(settings: Settings, question: str, *, thread_id: str | None = None,
               filters: dict[str, Any] | None = None,
+              history: list[str] | None = None,
               on_token: Callable[[dict[str, Any]], Any] | None = None,
               deps: Deps | None = None) -> AskResult:
-    """Answer one question in a thread; `on_token` receives step and token events as they come."""
+    """Answer one question in a thread; `on_token` receives step and token events as they come.
+
+    A follow-up is read against the thread's previous turn (kept by the checkpointer), or,
+    for a new thread, against ``history`` — the earlier user questions a client sent along.
+    """
     if not question or not question.strip():
         raise ValueError("the question is empty")
     if len(question) > 4000:
@@ -192,12 +274,13 @@ async def ask(settings: Settings, question: str, *, thread_id: str | None = None
     async with open_checkpointer(settings) as saver:
         graph = build_ask_graph().compile(checkpointer=saver)
         async for chunk in graph.astream(
-                {"question": question, "filters": filters or {}}, config=config, context=deps,
-                stream_mode="custom"):
+                {"question": question, "filters": filters or {}, "history": history or []},
+                config=config, context=deps, stream_mode="custom"):
             if on_token is not None:
                 result = on_token(chunk)
                 if hasattr(result, "__await__"):
                     await result
         state = (await graph.aget_state(config)).values
     return AskResult(answer=state.get("answer", ""), citations=state.get("citations", []),
-                     thread_id=thread_id, hits=state.get("hits", []))
+                     thread_id=thread_id, hits=state.get("hits", []),
+                     query=state.get("query", ""), filters=state.get("applied") or {})

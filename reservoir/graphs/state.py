@@ -58,7 +58,15 @@ class ScoutTask(TypedDict):
 
 class AskState(TypedDict, total=False):
     question: str
-    filters: dict[str, Any]
+    filters: dict[str, Any]  # given explicitly (API, CLI)
+    history: list[str]  # earlier user questions, for a thread the checkpointer does not hold
+    query: str  # the standalone question retrieval used (the next turn's "previous")
+    applied: dict[str, Any]  # filters applied: read from the question, carried, or given
+    followup: bool
+    rank_by: str | None
+    within: list[int]
+    opportunity_ids: list[int]  # what the answer was about ("which of those …?")
+    draft: str
     messages: Annotated[list[dict[str, Any]], operator.add]
     hits: list[dict[str, Any]]
     answer: str

@@ -8,14 +8,25 @@ from typing import Any
 
 from reservoir.config import Settings
 
+_MEMORY: dict[str, Any] = {}
+
+
+def memory_saver(settings: Settings) -> Any:
+    """One in-memory saver per data directory for the process: a thread's next turn (a
+    follow-up question) must find the previous one, as it does in SQLite or Postgres."""
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    key = str(settings.data_dir.resolve())
+    if key not in _MEMORY:
+        _MEMORY[key] = InMemorySaver()
+    return _MEMORY[key]
+
 
 @asynccontextmanager
 async def open_checkpointer(settings: Settings) -> AsyncIterator[Any]:
     backend = settings.checkpoint_backend
     if backend == "memory":
-        from langgraph.checkpoint.memory import InMemorySaver
-
-        yield InMemorySaver()
+        yield memory_saver(settings)
     elif backend == "postgres":
         from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 

@@ -50,8 +50,10 @@ class FakeAsk:
         self.calls: list[dict[str, Any]] = []
 
     async def __call__(self, settings: Settings, question: str, *, thread_id: str | None = None,
-                       filters: dict[str, Any] | None = None, on_token: Any = None) -> FakeAskResult:
-        self.calls.append({"question": question, "thread_id": thread_id, "filters": filters})
+                       filters: dict[str, Any] | None = None, on_token: Any = None,
+                       history: list[str] | None = None) -> FakeAskResult:
+        self.calls.append({"question": question, "thread_id": thread_id, "filters": filters,
+                           "history": history})
         if question.startswith("explode"):
             raise RuntimeError("secret internal detail")
         if question.startswith("invalid"):

@@ -20,13 +20,14 @@ def test_chat_completion(live_server, api_key: str, fake_ask) -> None:  # type: 
     choice = completion.choices[0]
     assert choice.finish_reason == "stop" and choice.message.role == "assistant"
     assert choice.message.content.startswith("Send invoice reminders automatically [1].")
-    assert "Sources:\n[1] Invoices — https://example.com/a" in choice.message.content
+    assert "Sources:\n[1] [Invoices](https://example.com/a)" in choice.message.content
     usage = completion.usage
     assert usage.prompt_tokens > 0 and usage.completion_tokens > 0
     assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
     assert completion.model_extra["thread_id"] == "thread-1"
     assert completion.model_extra["citations"][0]["url"] == "https://example.com/a"
     assert fake_ask.calls[-1]["question"] == "How do I chase invoices?"  # the last user message
+    assert fake_ask.calls[-1]["history"] == ["first question"]  # the earlier user messages
 
 
 def test_chat_completion_streaming(live_server, api_key: str) -> None:  # type: ignore[no-untyped-def]
@@ -39,7 +40,8 @@ def test_chat_completion_streaming(live_server, api_key: str) -> None:  # type: 
     assert len({c.id for c in chunks}) == 1
     assert chunks[0].choices[0].delta.role == "assistant"
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
-    assert text.startswith("Send invoice reminders automatically [1].") and "[1] Invoices" in text
+    assert text.startswith("Send invoice reminders automatically [1].")
+    assert "[1] [Invoices](https://example.com/a)" in text
     finals = [c for c in chunks if c.choices and c.choices[0].finish_reason == "stop"]
     assert len(finals) == 1 and finals[0].usage.total_tokens > 0
     assert chunks[-1].choices == [] and chunks[-1].usage.completion_tokens > 0  # include_usage chunk

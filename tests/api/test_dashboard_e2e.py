@@ -140,10 +140,26 @@ def test_dashboard_end_to_end(settings, key_factory, live_server_factory, browse
         # Ask a question; the answer streams in with citations; a citation opens its document.
         page.goto(f"{server.base_url}/chat")
         page.fill("#question", title)
-        page.click("#ask")
+        page.press("#question", "Enter")  # Enter sends
         answer = page.locator(".msg.assistant").last
         expect(answer).to_have_attribute("data-done", "true", timeout=60_000)
         expect(answer.locator(".text")).not_to_be_empty()
+        # A follow-up in the same thread: Shift+Enter adds a line, Enter sends.
+        page.fill("#question", "and which tools")
+        page.press("#question", "Shift+Enter")
+        expect(page.locator("#question")).to_have_value("and which tools\n")
+        page.press("#question", "Enter")
+        expect(page.locator(".msg.assistant")).to_have_count(2)
+        expect(page.locator(".msg.assistant").last).to_have_attribute("data-done", "true", timeout=60_000)
+        expect(page.locator("#thread")).to_contain_text("continuing conversation")
+        # The thread survives a reload; a [n] marker shows its source's quote in place.
+        page.reload()
+        expect(page.locator(".msg.assistant")).to_have_count(2)
+        answer = page.locator(".msg.assistant").first
+        answer.locator("a.cite").first.click()
+        opened = answer.locator(".citations li.open")
+        expect(opened).to_have_count(1)
+        expect(opened.locator("blockquote mark").first).to_be_visible()
         citation = answer.locator("a.citation").first
         expect(citation).to_be_visible()
         shot(page, "chat")

@@ -49,7 +49,7 @@ async def ask(body: AskIn, request: Request, settings: SettingsDep,
               accept: Annotated[str | None, Header()] = None) -> Any:
     """Streams the answer; pass the returned ``thread_id`` to ask a follow-up in context."""
     ask_fn = resolve_ask(request)
-    filters = body.filters.model_dump(exclude_none=True) if body.filters else None
+    filters = body.filters.model_dump(mode="json", exclude_none=True) if body.filters else None
     if accept and "application/json" in accept and "text/event-stream" not in accept:
         answer = await answer_once(ask_fn, settings, body.question, thread_id=body.thread_id,
                                    filters=filters)

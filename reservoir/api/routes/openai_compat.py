@@ -1,7 +1,9 @@
 """OpenAI-compatible chat completions, so any OpenAI client can ask the reservoir.
 
-The last user message is the question; the model name is echoed back; the answer ends with
-its numbered sources. Non-standard extras (``thread_id``, ``citations``) ride along as extra
+The last user message is the question and the earlier user messages its history, so "and
+for accountants?" follows up as in a thread (``thread_id`` continues a stored thread
+instead). The model name is echoed back; the answer ends with its numbered sources as
+Markdown links. Non-standard extras (``thread_id``, ``citations``) ride along as extra
 fields, which OpenAI clients keep and ignore.
 """
 
@@ -35,10 +37,23 @@ def _question(body: ChatCompletionRequest) -> str:
     raise ApiError(422, "messages: no user message with text to answer", code="validation_error")
 
 
+def _history(body: ChatCompletionRequest) -> list[str]:
+    """The user messages before the question: what a follow-up is read against."""
+    users = [m.text().strip()[:4000] for m in body.messages if m.role == "user" and m.text().strip()]
+    return users[:-1][-6:]
+
+
+def _label(text: str) -> str:
+    return text.replace("[", "(").replace("]", ")").replace("\n", " ").strip()
+
+
 def sources_block(answer: Answer) -> str:
-    """The citations as text an OpenAI client shows: ``[n] title — url``."""
-    lines = [f"[{c['n']}] {c.get('title') or 'source'} — {c.get('url') or ''}".rstrip(" —")
-             for c in answer.citations]
+    """The citations as numbered Markdown links: ``[n] [title](url)`` (plain title without url)."""
+    lines = []
+    for c in answer.citations:
+        title = _label(c.get("title") or "source")
+        url = (c.get("url") or "").replace(" ", "%20").replace(")", "%29")
+        lines.append(f"[{c['n']}] [{title}]({url})" if url else f"[{c['n']}] {title}")
     return ("\n\nSources:\n" + "\n".join(lines)) if lines else ""
 
 
@@ -69,7 +84,8 @@ async def _stream(ask_fn: AskFn, settings: Settings, body: ChatCompletionRequest
     yield _chunk(cid, created, body.model, {"role": "assistant", "content": ""})
     streamed: list[str] = []
     async for kind, value in stream_answer(ask_fn, settings, question, thread_id=body.thread_id,
-                                           filters=None, heartbeat=heartbeat):
+                                           filters=None, heartbeat=heartbeat,
+                                           history=None if body.thread_id else _history(body)):
         if kind == "heartbeat":
             yield sse_comment("keepalive")
         elif kind == "token":
@@ -98,7 +114,8 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, settin
     ask_fn = resolve_ask(request)
     if body.stream:
         return SSEResponse(_stream(ask_fn, settings, body, question, request.app.state.sse_heartbeat))
-    answer = await answer_once(ask_fn, settings, question, thread_id=body.thread_id, filters=None)
+    answer = await answer_once(ask_fn, settings, question, thread_id=body.thread_id, filters=None,
+                               history=None if body.thread_id else _history(body))
     content = answer.answer + sources_block(answer)
     return JSONResponse({
         "id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion", "created": int(time.time()),

@@ -374,26 +374,81 @@
   // ---------------------------------------------------------------------------------- chat
   pages.chat = () => {
     const THREAD = "reservoir.thread";
+    const TURNS = "reservoir.turns";  // the conversation shown, so it survives a reload
     const messages = $("#messages");
     const showThread = () => {
       const t = sessionStorage.getItem(THREAD);
       $("#thread").textContent = t ? `continuing conversation ${shortId(t)}` : "";
     };
+    const storedTurns = () => {
+      try { return JSON.parse(sessionStorage.getItem(TURNS) || "[]"); } catch { return []; }
+    };
+    const storeTurn = (turn) => {
+      const turns = [...storedTurns(), turn].slice(-50);
+      try { sessionStorage.setItem(TURNS, JSON.stringify(turns)); } catch { /* storage full: keep going */ }
+    };
     showThread();
     $("#new-thread").addEventListener("click", () => {
-      sessionStorage.removeItem(THREAD); messages.replaceChildren(); showThread();
+      sessionStorage.removeItem(THREAD); sessionStorage.removeItem(TURNS);
+      messages.replaceChildren(); showThread();
     });
 
+    // A citation's quote joins the sentences used from its document with " … "; the page
+    // highlights the first one (the one the answer leads with).
+    const firstQuote = (c) => (c.quote || "").split(" … ")[0];
     const citeHref = (c) => c.document_id
-      ? `/documents/${c.document_id}${c.quote ? `?quote=${encodeURIComponent(c.quote.slice(0, 300))}` : ""}`
+      ? `/documents/${c.document_id}${c.quote ? `?quote=${encodeURIComponent(firstQuote(c).slice(0, 300))}` : ""}`
       : R.safeUrl(c.url);
 
-    /** The answer's [n] markers become links to the numbered citations. */
+    /** The answer's [n] markers: a click shows that source's quote in place, highlighted. */
     const linkify = (text, byN) => text.split(/(\[\d+\])/).map((part) => {
       const m = part.match(/^\[(\d+)\]$/);
       const c = m && byN[m[1]];
       return c ? el("a", { class: "cite", href: citeHref(c) || "#", title: c.title || "", dataset: { n: m[1] } }, part)
         : part;
+    });
+    messages.addEventListener("click", (e) => {
+      const marker = e.target.closest && e.target.closest("a.cite");
+      if (!marker) return;
+      const item = marker.closest(".msg").querySelector(`.citations li[data-n="${marker.dataset.n}"]`);
+      if (!item) return;
+      e.preventDefault();
+      for (const open of marker.closest(".msg").querySelectorAll(".citations li.open")) {
+        if (open !== item) open.classList.remove("open");
+      }
+      item.classList.toggle("open");
+      item.scrollIntoView({ block: "nearest" });
+    });
+
+    const citationItem = (c) => {
+      const href = citeHref(c);
+      const quote = c.quote
+        ? el("blockquote", {}, ...(c.quote.split(" … ").flatMap((q, i) => (i ? [" … ", el("mark", { text: q })]
+          : [el("mark", { text: q })]))))
+        : null;
+      return el("li", { value: c.n, dataset: { n: c.n } },
+        href ? el("a", { class: "citation", href, text: c.title || c.url || `source ${c.n}` })
+          : el("span", { text: c.title || `source ${c.n}` }),
+        c.url ? [" ", extLink(c.url, "↗")] : [], quote);
+    };
+
+    /** One question and its (finished) answer, as the live stream leaves them. */
+    const renderTurn = ({ question, answer, citations }) => {
+      messages.append(el("div", { class: "msg user" }, el("div", { class: "text", text: question })));
+      const byN = Object.fromEntries(citations.map((c) => [String(c.n), c]));
+      messages.append(el("div", { class: "msg assistant", dataset: { done: "true" } },
+        el("div", { class: "text" }, ...linkify(answer, byN)),
+        el("ol", { class: "citations" }, ...citations.map(citationItem))));
+    };
+    storedTurns().forEach(renderTurn);
+    messages.scrollTop = messages.scrollHeight;
+
+    // Enter sends, Shift+Enter adds a line (and IME composition is left alone).
+    $("#question").addEventListener("keydown", (e) => {
+      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+        e.preventDefault();
+        if (!$("#ask").disabled) $("#ask-form").requestSubmit();
+      }
     });
 
     $("#ask-form").addEventListener("submit", async (e) => {
@@ -419,16 +474,12 @@
             else if (event === "token") { text.append(data.text); messages.scrollTop = messages.scrollHeight; }
             else if (event === "citation") {
               citations.push(data);
-              const href = citeHref(data);
-              cites.append(el("li", { value: data.n, dataset: { n: data.n } },
-                href ? el("a", { class: "citation", href, text: data.title || data.url || `source ${data.n}` })
-                  : el("span", { text: data.title || `source ${data.n}` }),
-                data.url ? [" ", extLink(data.url, "↗")] : [],
-                data.quote ? el("blockquote", { text: data.quote }) : null));
+              cites.append(citationItem(data));
             } else if (event === "done") {
               const byN = Object.fromEntries(citations.map((c) => [String(c.n), c]));
               text.replaceChildren(...linkify(data.answer, byN));
               if (data.thread_id) sessionStorage.setItem(THREAD, data.thread_id);
+              storeTurn({ question, answer: data.answer, citations });
               showThread();
               bubble.dataset.done = "true";
             } else if (event === "error") {

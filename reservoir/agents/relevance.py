@@ -1,0 +1,173 @@
+"""Sentence-level relevance: which retrieved sentences answer the question, and how well.
+
+Hybrid search ranks opportunities and passages, but a ranking never says "nothing here
+answers". So every candidate sentence — an opportunity's evidence quote or a sentence of a
+retrieved passage — is scored on its own:
+
+    score = 0.40 × cosine(question, sentence) + 0.30 × cosine(question, closest title)
+          + 0.30 × share of the question's content words (IDF-weighted) in titles and sentence
+
+and only sentences at or above ``RELEVANCE_THRESHOLD`` are kept. The weights and the
+threshold were measured on the ask dataset (``python -m reservoir.evals.sweep_ask``; the curve
+is in reservoir/evals/README.md): the sentence's similarity finds paraphrases, the title's
+lifts a sentence whose page is about the question although the sentence alone is terse ("We
+automated our appointment reminders …" on a page about a dental practice's no-shows), and
+the lexical part keeps the right trade above one that is merely on the same topic.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+from reservoir.agents.lexical import content_words
+
+WEIGHTS = (0.40, 0.30, 0.30)  # sentence similarity, title similarity, lexical coverage
+RELEVANCE_THRESHOLD = 0.36  # measured: see the module docstring
+MAX_DOCUMENTS = 3
+DOCUMENT_GAP: float | None = 0.10  # measured: a page this far below the best one is left out
+MAX_SENTENCES_PER_DOCUMENT = 2
+CLAIM_MARGIN = 0.1  # a relevant page's automation claim may score this much below the rest
+MIN_SENTENCE_CHARS = 25  # headings and fragments say too little to answer anything
+
+Embed = Callable[[list[str]], list[list[float]]]
+
+
+@dataclass
+class Candidate:
+    """One sentence that might answer, with where it comes from (its document, its opportunity)."""
+
+    text: str
+    document_id: int
+    url: str
+    title: str
+    opportunity_id: int | None = None
+    opportunity_title: str | None = None
+    tools: tuple[str, ...] = ()
+    score: float = 0.0
+    parts: tuple[float, float, float] = (0.0, 0.0, 0.0)  # the three terms, unweighted
+    claim: bool = False  # an opportunity's evidence claim (not a number, tool or passage)
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+class VectorCache:
+    """Sentence vectors by text: a follow-up or a repeated question re-scores the same quotes."""
+
+    def __init__(self, capacity: int = 20_000) -> None:
+        self.capacity = capacity
+        self._items: OrderedDict[tuple[str, str], list[float]] = OrderedDict()
+
+    def embed(self, name: str, texts: list[str], embed: Embed) -> list[list[float]]:
+        missing = [t for t in dict.fromkeys(texts) if (name, t) not in self._items]
+        if missing:
+            for text, vector in zip(missing, embed(missing), strict=True):
+                self._items[(name, text)] = list(vector)
+            while len(self._items) > self.capacity:
+                self._items.popitem(last=False)
+        return [self._items[(name, t)] for t in texts]
+
+
+VECTORS = VectorCache()
+
+
+def cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    dot = sum(x * y for x, y in zip(a, b, strict=False))
+    norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
+    return dot / norm if norm else 0.0
+
+
+def _key(candidate: Candidate) -> tuple[int, str]:
+    return candidate.document_id, " ".join(candidate.text.lower().split())
+
+
+def unique(candidates: list[Candidate]) -> list[Candidate]:
+    """One candidate per (document, sentence); the one tied to an opportunity wins."""
+    out: dict[tuple[int, str], Candidate] = {}
+    for candidate in candidates:
+        if len(candidate.text) < MIN_SENTENCE_CHARS:
+            continue
+        key = _key(candidate)
+        if key not in out or (out[key].opportunity_id is None and candidate.opportunity_id):
+            out[key] = candidate
+    return list(out.values())
+
+
+def combine(parts: tuple[float, float, float], weights: tuple[float, float, float] = WEIGHTS
+            ) -> float:
+    return round(sum(w * p for w, p in zip(weights, parts, strict=True)), 4)
+
+
+def _weights(words: set[str], candidates: list[Candidate]) -> dict[str, float]:
+    """Inverse document frequency of the question's words over the retrieved documents.
+
+    In an automation reservoir "automate" and "client" are on every page; "law" or "dental"
+    tell the pages apart. A word no retrieved page holds keeps the full weight, so that a
+    question about something absent stays unanswered.
+    """
+    pages: dict[int, set[str]] = {}
+    for c in candidates:
+        pages.setdefault(c.document_id, set()).update(
+            content_words(f"{c.title} {c.opportunity_title or ''} {c.text}"))
+    total = max(1, len(pages))
+    return {w: math.log(1 + total / max(0.5, sum(1 for p in pages.values() if w in p)))
+            for w in words}
+
+
+def weighted_coverage(weights: dict[str, float], text: str) -> float:
+    """Share of the question's (IDF-weighted) content words the text holds."""
+    total = sum(weights.values())
+    if not total:
+        return 0.0
+    have = content_words(text)
+    return sum(w for word, w in weights.items() if word in have) / total
+
+
+def score(question: str, question_vector: Sequence[float], candidates: list[Candidate],
+          vectors: list[list[float]], title_vectors: list[list[list[float]]],
+          weights: tuple[float, float, float] = WEIGHTS) -> list[Candidate]:
+    """Each candidate's relevance (see the module docstring), best first.
+
+    A candidate's titles are its document's and, for evidence, its opportunity's (the
+    analyst's verified name for what the page describes); the closer one counts.
+    """
+    idf = _weights(content_words(question), candidates)
+    scored = []
+    for candidate, vector, titles in zip(candidates, vectors, title_vectors, strict=True):
+        context = f"{candidate.title} {candidate.opportunity_title or ''} {candidate.text}"
+        parts = (cosine(question_vector, vector),
+                 max((cosine(question_vector, t) for t in titles), default=0.0),
+                 weighted_coverage(idf, context))
+        scored.append(replace(candidate, parts=parts, score=combine(parts, weights)))
+    return rank(scored)
+
+
+def rank(candidates: list[Candidate]) -> list[Candidate]:
+    return sorted(candidates, key=lambda c: (-c.score, c.document_id, c.text))
+
+
+def select(candidates: list[Candidate], threshold: float = RELEVANCE_THRESHOLD,
+           max_documents: int = MAX_DOCUMENTS, gap: float | None = DOCUMENT_GAP
+           ) -> list[Candidate]:
+    """The sentences that answer, best document first; ``candidates`` come ranked.
+
+    A document is relevant when its best sentence reaches the threshold; the best few are
+    kept (with ``gap``, only those close to the best one). From each, its evidence claims
+    come first (the analyst's verified "this is the automation" sentences: "we automated
+    reminders with Twilio" answers "how do clinics cut no-shows", "the no-show rate fell to
+    7 %" only shows the page is on topic), then its other sentences above the threshold.
+    """
+    best: dict[int, float] = {}
+    for candidate in candidates:
+        best.setdefault(candidate.document_id, candidate.score)
+    top = max(best.values(), default=0.0)
+    floor = max(threshold, top - gap) if gap is not None else threshold
+    documents = [d for d, s in best.items() if s >= floor][:max_documents]
+    kept: list[Candidate] = []
+    for document in documents:
+        own = [c for c in candidates if c.document_id == document]
+        claims = [c for c in own if c.claim and c.score >= threshold - CLAIM_MARGIN]
+        others = [c for c in own if c not in claims and c.score >= threshold]
+        kept += (claims + others)[:MAX_SENTENCES_PER_DOCUMENT]
+    return kept
