@@ -5,7 +5,8 @@
 Asks every question of the ask dataset's demo split (follow-ups after their history, in one
 thread) ``rounds`` times, each in a new thread, after one warm-up question that loads the
 embedding model. The first round pays for embedding each candidate sentence once (the
-vectors are cached per process); later rounds show the steady state. Goal (issue 16): p95 <= 300 ms on the demo reservoir.
+vectors are cached per process); later rounds show the steady state. Goal (issue 16): p95
+<= 300 ms on the demo reservoir.
 """
 
 from __future__ import annotations
