@@ -13,7 +13,9 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from reservoir.agents.catalogue import match_tools
+from reservoir.agents.prototypes import type_similarities
 from reservoir.agents.taxonomy import (
+    AUTOMATION_TYPES,
     INDUSTRY,
     NUMBER_CONTEXT,
     SIGNAL,
@@ -261,12 +263,12 @@ _MAYBE_NUMBER = re.compile(r"\d|hour|hrs|minute|min|day|week|dozen|percent|half|
                            re.I)
 _CONTEXT = {k: re.compile(rf"\b(?:{v})\b", re.I) for k, v in NUMBER_CONTEXT.items()}
 
-# "X took about 30 hours" is a one-off effort unless the sentence speaks of a recurring task.
+# "the build took N hours" is a one-off effort unless the sentence speaks of a recurring task.
 _TOOK = re.compile(r"\b(?:took|taken|cost us|spent)(?: us| me| him| her| them)?"
                    r"(?: about| roughly| around| nearly| almost| over| under| just)?\s*$", re.I)
 _RECURRING = re.compile(r"\b(?:each|every|per|used to|now takes?|usually|typically|on average"
                         r"|a (?:day|week|month))\b", re.I)
-# Calendar spans and relative times are not effort: "over two weekends", "45 days before".
+# Calendar spans and relative times are not effort: "over N weeks", "N days before".
 _SPAN_BEFORE = re.compile(r"\b(?:over|across|within|during|for the (?:first|next|last))\s*$", re.I)
 _SPAN_AFTER = re.compile(r"\s+(?:before|after|ago|later|earlier|prior|in advance|out|ahead)\b", re.I)
 Parsed = tuple[str, float, str, str | None, float | None]  # field, value, unit, direction, base
@@ -303,7 +305,7 @@ def numbers_in_sentence(sentence: Sentence) -> list[NumberMention]:
             taken.append(m.span())
             fld, value, unit, direction, base = parsed
             if fld == "setup_hours" and any(n.field == fld for n in out):
-                fld = "other"  # "40 hours, spread over three weeks": the first is the effort
+                fld = "other"  # "N hours, spread over M weeks": the first is the effort
             out.append(NumberMention(
                 fld, round(float(value), 2), unit, m.group(), text, sentence.start + m.start(),
                 sentence.start + m.end(), direction, None if base is None else round(base, 2)))
@@ -357,7 +359,7 @@ def _parse_time(m: re.Match[str], text: str) -> Parsed | None:
         saved = _nearest(text, m.start(), m.end(), ("save",))
         return ("hours_saved_week" if saved else "other"), hours * weekly, "hours/week", None, None
     span = _SPAN_BEFORE.search(text[max(0, m.start() - 15):m.start()]) or _SPAN_AFTER.match(
-        text, m.end()) or "-" in m.group().split()[0]  # "over two weekends", "45 days before"
+        text, m.end()) or "-" in m.group().split()[0]  # a span or a relative time
     if not span and (_nearest(text, m.start(), m.end(), ("setup",)) or (
             _TOOK.search(text[max(0, m.start() - 20):m.start()]) and not _RECURRING.search(text))):
         return "setup_hours", hours, "hours", None, None
@@ -431,7 +433,8 @@ _MECHANIC = re.compile(
     r"|drops?|puts?|inserts?|writes?|converts?|transcribes?|translates?|pushed|extracted"
     r"|assigned|logs|grabs?|watches|looks? up|asks?|emailed|texted|notified|filed|saved|stored"
     r"|shared|uploaded|attached|exports?|exported|imported|turns?|calculates?|refreshe[sd]"
-    r"|compares?|computes?|tall(?:y|ies)|totals|reconciles?|becomes?)\b", re.I)
+    r"|compares?|computes?|tall(?:y|ies)|totals|reconciles?|becomes?|publish(?:es|ed)?|lands?"
+    r"|appears?|shows? up|receives?|delivers?|passe[sd] (?:on|to))\b", re.I)
 _STEP = re.compile(
     r"^(?:first(?:ly)?|second(?:ly)?|third(?:ly)?|next|then|finally|lastly|after that"
     r"|afterwards|once|when|step \d+)\b|\b(?:then|next step|finally|after that)\b", re.I)
@@ -459,6 +462,11 @@ TOOL_ACTS = 1.0            # extra signal of a sentence where a named tool does 
 MAX_CANDIDATES = 3
 INDUSTRY_MIN = 3.0         # industry score (paragraphs + 3/4 of the document's) to name it
 KEY_MIN = 4.0              # evidence score a key statement needs (see _evidence_score)
+# Type by meaning (see _classify); calibrated by bench/calibrate_types.py on demo + hand-written.
+# Each value is the grid's best (EMB_WEIGHT) or the strictest value that costs nothing there.
+EMB_WEIGHT = 2.0           # weight of the prototype similarity against the keyword shares
+OTHER_SIM = 0.3            # best similarity under which an untyped passage is "other"
+STRONG_SIM = 0.4           # similarity that lets a passage naming a tool state an automation
 
 
 @dataclass(slots=True)
@@ -500,7 +508,7 @@ def _features(text: str, sentences: list[Sentence]) -> list[_Feat]:
                 types[kind] = types.get(kind, 0.0) + weight
         mechanic = bool(_MECHANIC.search(sent.text))
         signal = sum(SIGNAL.score(sent.text).values()) + len({t.name for t in tools})
-        signal += TOOL_ACTS * (mechanic and bool(tools))  # "UiPath ... sends exceptions"
+        signal += TOOL_ACTS * (mechanic and bool(tools))  # "<tool> sends ..."
         feats.append(_Feat(sent, tools, numbers_in_sentence(sent), types, keywords, signal,
                            bool(_AUTOMATION.search(sent.text)), mechanic))
     return feats
@@ -545,24 +553,63 @@ class _Passage:
     kind: str
     signal: float
     strong: bool
-    typed: bool  # its own keywords (not only tool categories) say which type it is
+    typed: bool  # its own keywords or a close prototype say which type it is
+    sim: dict[str, float] = field(default_factory=dict)
 
 
 def _classify(passages: list[list[_Feat]], doc_types: dict[str, float]) -> list[_Passage]:
-    """Each passage's signal and dominant type; strong = enough signal and a key statement."""
+    """Each passage's signal and type; strong = enough signal and a key statement.
+
+    The type combines the passage's keyword scores (as shares of their sum, plus the tool
+    categories and a small document prior) with its MiniLM similarity to each type's general
+    description (``prototypes``): ``share + EMB_WEIGHT * similarity``. A passage whose best
+    similarity stays under OTHER_SIM and whose keywords do not decide is of type ``other``. A
+    passage close to a type's description (STRONG_SIM) that names a tool counts as stating an
+    automation even without the words the keyword lists know.
+    """
+    sims = _similarities(passages)
     out = []
-    for feats in passages:
+    for feats, sim in zip(passages, sims, strict=True):
         signal = sum(f.signal for f in feats)
         scores: dict[str, float] = {}
         for feat in feats:
             _add(scores, feat.types)
         keywords = max((sum(f.keywords.get(k, 0.0) for f in feats) for k in scores), default=0.0)
         _add(scores, doc_types, DOC_PRIOR)
-        kind = max(scores, key=lambda k: scores[k]) if scores else "other"
-        strong = (signal + TYPE_BOOST * keywords >= PASSAGE_MIN_SIGNAL
-                  and any(f.states_automation() for f in feats))
-        out.append(_Passage(feats, kind, signal, strong, keywords >= MIN_TYPE_KEYWORDS))
+        kind = _kind(scores, sim, keywords)
+        states = any(f.states_automation() for f in feats)
+        strong = signal + TYPE_BOOST * keywords >= PASSAGE_MIN_SIGNAL and states
+        close = bool(sim) and max(sim.values()) >= STRONG_SIM
+        if close and not strong:
+            strong = any(f.tools and (f.mechanic or f.auto) for f in feats) and (
+                signal >= PASSAGE_MIN_SIGNAL / 2)
+        out.append(_Passage(feats, kind, signal, strong, keywords >= MIN_TYPE_KEYWORDS or close,
+                            sim))
     return out
+
+
+def _similarities(passages: list[list[_Feat]]) -> list[dict[str, float]]:
+    """Prototype similarities of the passages that could matter (some signal); {} for others."""
+    wanted = [i for i, feats in enumerate(passages) if sum(f.signal for f in feats) > 0]
+    texts = [" ".join(f.sent.text for f in passages[i]) for i in wanted]
+    found = type_similarities(texts) if EMB_WEIGHT > 0 else None
+    out: list[dict[str, float]] = [{} for _ in passages]
+    for i, sim in zip(wanted, found or [], strict=False):
+        out[i] = sim
+    return out
+
+
+def _kind(scores: dict[str, float], sim: dict[str, float], keywords: float) -> str:
+    """Keyword shares plus weighted similarity; ``other`` when neither is convincing."""
+    if not sim:
+        return max(scores, key=lambda k: scores[k]) if scores else "other"
+    total = sum(v for v in scores.values() if v > 0) or 1.0
+    combined = {k: max(scores.get(k, 0.0), 0.0) / total + EMB_WEIGHT * sim.get(k, 0.0)
+                for k in set(scores) | set(sim)}
+    if max(sim.values()) < OTHER_SIM and keywords < MIN_TYPE_KEYWORDS:
+        return "other"
+    order = {name: i for i, name in enumerate(AUTOMATION_TYPES)}
+    return min(combined, key=lambda k: (-combined[k], order.get(k, 99)))
 
 
 def _groups(passages: list[_Passage]) -> list[_Group]:
@@ -651,7 +698,7 @@ def extract_candidates(text: str, title: str = "") -> list[Candidate]:
 
 def _tool_owners(groups: list[_Group]) -> dict[str, str]:
     """Tools whose category belongs to another candidate's type stay with that candidate
-    when merely mentioned ("Klaviyo costs $45 a month") in this one."""
+    when merely mentioned ("<tool> costs $N a month") in this one."""
     kinds = {g.kind: g for g in groups}
     owners: dict[str, str] = {}
     for group in groups:
