@@ -13,6 +13,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from reservoir.agents.catalogue import match_tools
+from reservoir.agents.prose import prose_quote
 from reservoir.agents.prototypes import type_similarities
 from reservoir.agents.taxonomy import (
     AUTOMATION_TYPES,
@@ -664,10 +665,11 @@ def _evidence(group: _Group) -> list[_Feat]:
     """The key statement first, then up to two supporting sentences in text order.
 
     No sentence scoring KEY_MIN (an automation verb with a tool or the type's keywords)
-    means the group states no automation, and yields no candidate.
+    means the group states no automation, and yields no candidate. Markup, setup steps, code
+    and calls to action are never evidence (``prose.prose_quote``).
     """
     eligible = [f for f in group.feats if f.states_automation() and 5 <= f.words <= 80
-                and _evidence_score(f, group.kind) >= KEY_MIN]
+                and _evidence_score(f, group.kind) >= KEY_MIN and prose_quote(f.sent.text)]
     if not eligible:
         return []
     scored = sorted(eligible, key=lambda f: -_evidence_score(f, group.kind))
@@ -736,7 +738,8 @@ def _candidate(text: str, group: _Group, doc_industries: dict[str, float],
     label = type_label(group.kind, passage)
     return Candidate(
         automation_type=group.kind, title=_title(label, tools, industries),
-        summary=_summary(text, evidence[0].sent, feats), evidence=[f.sent.text for f in evidence],
+        summary=_summary(text, evidence[0].sent, feats),
+        evidence=[prose_quote(f.sent.text) or f.sent.text for f in evidence],
         industries=industries, tools=tools,
         numbers=sorted((n for f in group.feats for n in f.numbers), key=lambda n: n.start),
         steps=steps, prerequisites=[f.sent.text for f in own if _PREREQUISITE.search(f.sent.text)
@@ -788,10 +791,14 @@ def _title(label: str, tools: list[str], industries: list[str]) -> str:
 
 
 def _summary(text: str, key: Sentence, feats: list[_Feat]) -> str:
-    """The key sentence, with the next one of its paragraph when it is short: still verbatim."""
-    if len(key.text.split()) >= 15:
-        return key.text
+    """The key sentence (markers cut off), with the next one of its paragraph when it is
+    short and prose too: still verbatim."""
+    quote = prose_quote(key.text) or key.text
+    start = key.end - len(quote)
+    if len(quote.split()) >= 15:
+        return quote
     following = [f.sent for f in feats if f.sent.start > key.start]
-    if following and following[0].paragraph == key.paragraph:
-        return text[key.start:following[0].end]
-    return key.text
+    if (following and following[0].paragraph == key.paragraph
+            and prose_quote(following[0].text) == following[0].text):
+        return text[start:following[0].end]
+    return quote
