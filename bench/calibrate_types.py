@@ -22,8 +22,8 @@ from reservoir.agents.analyst import DocView, extractive_findings, verify_all
 from reservoir.evals.metrics import type_accuracy
 from reservoir.evals.tasks import DATASETS_DIR, load_jsonl
 
-GRID = {"EMB_WEIGHT": (0.0, 1.0, 2.0, 3.0), "OTHER_SIM": (0.0, 0.3, 0.35),
-        "STRONG_SIM": (0.3, 0.35, 0.4, 9.0)}
+GRID = {"EMB_WEIGHT": (2.0, 3.0, 4.0, 5.0, 8.0), "SHARE_POWER": (0.0, 0.5, 1.0),
+        "OTHER_SIM": (0.25, 0.3, 0.35), "STRONG_SIM": (0.4, 9.0)}
 
 
 def splits() -> dict[str, list[dict]]:

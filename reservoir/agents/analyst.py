@@ -19,7 +19,7 @@ from sqlmodel import col, or_, select
 
 from reservoir.agents import extractive
 from reservoir.agents.findings import Finding, NumberClaim, opportunity_key
-from reservoir.agents.verify import industry_quote, verify
+from reservoir.agents.verify import verify
 from reservoir.graphs.context import Deps
 from reservoir.memory.db import session_scope
 from reservoir.memory.documents import mark_analysed
@@ -56,12 +56,11 @@ def extractive_findings(doc: DocView) -> list[Finding]:
     for cand in extractive.extract_candidates(doc.text, title=doc.title):
         numbers = [NumberClaim(field=n.field, value=n.value, quote=n.sentence)
                    for n in cand.numbers]
-        industry_quotes = {i: q for i in cand.industries if (q := industry_quote(doc.text, i))}
         findings.append(Finding(
             title=cand.title, summary=cand.summary, automation_type=cand.automation_type,
             industries=list(cand.industries), tools=list(cand.tools), steps=list(cand.steps),
             prerequisites=[], complexity=cand.complexity, evidence=list(cand.evidence),
-            numbers=numbers, industry_quotes=industry_quotes))
+            numbers=numbers, industry_quotes=dict(cand.industry_quotes)))
     return findings
 
 

@@ -13,6 +13,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from reservoir.agents.catalogue import match_tools
+from reservoir.agents.findings import looks_like_instruction
 from reservoir.agents.prose import prose_quote
 from reservoir.agents.prototypes import type_similarities
 from reservoir.agents.taxonomy import (
@@ -25,6 +26,7 @@ from reservoir.agents.taxonomy import (
     classify_industry,
     industry_label,
     ranked,
+    stated_industries,
     type_label,
 )
 
@@ -85,6 +87,7 @@ class Candidate:
     summary: str
     evidence: list[str]
     industries: list[str] = field(default_factory=list)
+    industry_quotes: dict[str, str] = field(default_factory=dict)  # the sentence stating each
     tools: list[str] = field(default_factory=list)
     numbers: list[NumberMention] = field(default_factory=list)
     steps: list[str] = field(default_factory=list)
@@ -464,8 +467,10 @@ MAX_CANDIDATES = 3
 INDUSTRY_MIN = 3.0         # industry score (paragraphs + 3/4 of the document's) to name it
 KEY_MIN = 4.0              # evidence score a key statement needs (see _evidence_score)
 # Type by meaning (see _classify); calibrated by bench/calibrate_types.py on demo + hand-written.
-# Each value is the grid's best (EMB_WEIGHT) or the strictest value that costs nothing there.
-EMB_WEIGHT = 2.0           # weight of the prototype similarity against the keyword shares
+# EMB_WEIGHT and SHARE_POWER: the middle of the grid's best plateau (EMB_WEIGHT 3-5 at 0.5);
+# OTHER_SIM: the strictest value that costs nothing there (0.35 loses fresh paragraphs).
+EMB_WEIGHT = 4.0           # weight of the prototype similarity against the keyword scores
+SHARE_POWER = 0.5          # keyword scores are divided by their sum to this power (1: shares)
 OTHER_SIM = 0.3            # best similarity under which an untyped passage is "other"
 STRONG_SIM = 0.4           # similarity that lets a passage naming a tool state an automation
 
@@ -561,9 +566,10 @@ class _Passage:
 def _classify(passages: list[list[_Feat]], doc_types: dict[str, float]) -> list[_Passage]:
     """Each passage's signal and type; strong = enough signal and a key statement.
 
-    The type combines the passage's keyword scores (as shares of their sum, plus the tool
-    categories and a small document prior) with its MiniLM similarity to each type's general
-    description (``prototypes``): ``share + EMB_WEIGHT * similarity``. A passage whose best
+    The type combines the passage's keyword scores (plus the tool categories and a small
+    document prior), divided by the square root of their sum so that many keywords weigh more
+    than a few, with its MiniLM similarity to each type's general descriptions
+    (``prototypes``): ``score / sum ** SHARE_POWER + EMB_WEIGHT * similarity``. A passage whose best
     similarity stays under OTHER_SIM and whose keywords do not decide is of type ``other``. A
     passage close to a type's description (STRONG_SIM) that names a tool counts as stating an
     automation even without the words the keyword lists know.
@@ -604,7 +610,7 @@ def _kind(scores: dict[str, float], sim: dict[str, float], keywords: float) -> s
     """Keyword shares plus weighted similarity; ``other`` when neither is convincing."""
     if not sim:
         return max(scores, key=lambda k: scores[k]) if scores else "other"
-    total = sum(v for v in scores.values() if v > 0) or 1.0
+    total = (sum(v for v in scores.values() if v > 0) or 1.0) ** SHARE_POWER
     combined = {k: max(scores.get(k, 0.0), 0.0) / total + EMB_WEIGHT * sim.get(k, 0.0)
                 for k in set(scores) | set(sim)}
     if max(sim.values()) < OTHER_SIM and keywords < MIN_TYPE_KEYWORDS:
@@ -733,14 +739,16 @@ def _candidate(text: str, group: _Group, doc_industries: dict[str, float],
                 if f.states_automation() or owners.get(t.name, group.kind) == group.kind]
     tools = list(dict.fromkeys(t.name for t in sorted(mentions, key=lambda t: t.start)))
     passage = " ".join(f.sent.text for f in own)
-    industries = _industries(passage, doc_industries)
+    industry_quotes = _industry_quotes(_industries(passage, doc_industries, own, feats), own,
+                                       feats)
+    industries = list(industry_quotes)
     steps = _steps(own)
     label = type_label(group.kind, passage)
     return Candidate(
         automation_type=group.kind, title=_title(label, tools, industries),
         summary=_summary(text, evidence[0].sent, feats),
         evidence=[prose_quote(f.sent.text) or f.sent.text for f in evidence],
-        industries=industries, tools=tools,
+        industries=industries, industry_quotes=industry_quotes, tools=tools,
         numbers=sorted((n for f in group.feats for n in f.numbers), key=lambda n: n.start),
         steps=steps, prerequisites=[f.sent.text for f in own if _PREREQUISITE.search(f.sent.text)
                                     ][:3],
@@ -748,15 +756,32 @@ def _candidate(text: str, group: _Group, doc_industries: dict[str, float],
         tool_mentions=mentions)
 
 
-def _industries(passage: str, doc_industries: dict[str, float]) -> list[str]:
-    scores = INDUSTRY.score(passage)
-    _add(scores, doc_industries, 0.75)
+def _industries(passage: str, doc_industries: dict[str, float], own: list[_Feat],
+                feats: list[_Feat]) -> list[str]:
+    """The best-scoring industries among those a sentence of the document states."""
+    stated = set().union(*(stated_industries(f.sent.text) for f in own + feats))
+    scores = {k: v for k, v in INDUSTRY.score(passage).items() if k in stated}
+    _add(scores, {k: v for k, v in doc_industries.items() if k in stated}, 0.75)
     ranked_ind = ranked(scores)
     if not ranked_ind:
         return ["other"]
     top = ranked_ind[0][1]
     return [name for name, s in ranked_ind
             if s >= INDUSTRY_MIN and s >= 0.6 * top][:2] or ["other"]
+
+
+def _industry_quotes(industries: list[str], own: list[_Feat], feats: list[_Feat]
+                     ) -> dict[str, str]:
+    """Each industry with the sentence that states it (its own passage first, then the
+    document); an industry no sentence states is left out, so no title or report names it."""
+    out: dict[str, str] = {}
+    for industry in industries:
+        for feat in own + feats:
+            text = feat.sent.text
+            if industry in stated_industries(text) and not looks_like_instruction(text):
+                out[industry] = text
+                break
+    return out
 
 
 def _steps(feats: list[_Feat]) -> list[str]:

@@ -150,7 +150,7 @@ TYPE_KEYWORDS: dict[str, tuple[Weighted, ...]] = {
 
 INDUSTRY_KEYWORDS: dict[str, tuple[Weighted, ...]] = {
     "real_estate": (
-        (r"real estate|realtors?|brokerages?", 2.5), (r"listings?|open houses?|MLS", 2),
+        (r"real estate|realtors?|brokerages?", 2.5), (r"open houses?|MLS", 2), (r"listings?", 1.5),
         (r"home ?buyers?|home ?sellers?|buyers and sellers", 2), (r"propert(?:y|ies)", 1.5),
         (r"landlords?|tenants?|property manage\w*", 2), (r"showings|(?:property|home) showing", 1.5),
     ),
@@ -170,7 +170,7 @@ INDUSTRY_KEYWORDS: dict[str, tuple[Weighted, ...]] = {
     ),
     "ecommerce": (
         (r"e-?commerce|online stores?|online shops?|DTC|D2C|direct-to-consumer", 2.5),
-        (r"abandoned carts?|checkout|SKUs?|product pages?", 2), (r"orders?", 0.75),
+        (r"abandoned carts?", 2), (r"checkout|SKUs?|product pages?", 1.5), (r"orders?", 0.75),
         (r"shoppers?|storefronts?|returns", 1), (r"shopify stores?", 2),
     ),
     "agency": (
@@ -195,9 +195,10 @@ INDUSTRY_KEYWORDS: dict[str, tuple[Weighted, ...]] = {
         (r"interviews?|résumés?|resumes?|CVs?", 1),
     ),
     "saas": (
-        (r"SaaS|software compan(?:y|ies)|B2B software|(?:sells?|selling|build|builds) \w+ software",
-         2.5),
-        (r"churn|MRR|ARR|trial users?|free trials?|\d+-day trials?|trial-to-paid|product-led", 2),
+        (r"SaaS|software compan(?:y|ies)|B2B software"
+         r"|(?:sells?|selling|builds?|building|makes?) (?:\w+ ){1,3}software", 2.5),
+        (r"MRR|ARR|trial-to-paid|product-led", 2),
+        (r"churn|trial users?|free trials?|\d+-day trials?", 1.5),
         (r"self-serve|in-app|demo requests?|sign-?ups|SDRs?", 1.5), (r"startups?|trials?", 0.75),
     ),
     "construction": (
@@ -400,6 +401,17 @@ def classify_automation(text: str) -> list[tuple[str, float]]:
 def classify_industry(text: str) -> list[tuple[str, float]]:
     """Industries by weighted keyword hits, best first; empty when no keyword occurs."""
     return ranked(INDUSTRY.score(text))
+
+
+# An industry keyword this strong names the kind of business itself ("a dental practice",
+# "law firms", "HVAC"); weaker ones only lean ("orders", "drivers", "claims") and never state
+# an industry on their own.
+STATED_WEIGHT = 2.0
+
+
+def stated_industries(sentence: str) -> set[str]:
+    """Industries the sentence itself names (a keyword of weight >= STATED_WEIGHT)."""
+    return {label for label, weight, _, _ in INDUSTRY.hits(sentence) if weight >= STATED_WEIGHT}
 
 
 def type_label(automation_type: str, passage: str) -> str:

@@ -38,7 +38,12 @@ from reservoir.agents.findings import (
     number_in,
 )
 from reservoir.agents.prose import prose_quote
-from reservoir.agents.taxonomy import classify_industry, industry_label, type_label
+from reservoir.agents.taxonomy import (
+    classify_industry,
+    industry_label,
+    stated_industries,
+    type_label,
+)
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +94,9 @@ def tool_sentence(tool: str, text: str, sentences: list[str], catalogue_hits: di
 
 
 def names_industry(quote: str, industry: str) -> bool:
-    """Whether a sentence itself names the industry (taxonomy keywords or the label's words)."""
-    if any(name == industry for name, _ in classify_industry(quote)):
+    """Whether a sentence itself names the industry (a stating keyword or the label's words);
+    words that only lean towards one ("orders", "drivers", "claims") do not name it."""
+    if industry in stated_industries(quote):
         return True
     label = industry_label(industry).lower()
     return bool(label) and re.search(rf"\b{re.escape(label)}", quote.lower()) is not None

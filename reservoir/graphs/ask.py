@@ -19,6 +19,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
 from reservoir.agents import extractive
+from reservoir.agents.taxonomy import stated_industries
 from reservoir.config import Settings
 from reservoir.graphs.context import Deps
 from reservoir.graphs.state import AskState
@@ -49,10 +50,16 @@ class AskResult:
 
 
 def infer_filters(question: str) -> dict[str, Any]:
-    """An industry named clearly in the question narrows the search (softly: see retrieve)."""
-    industries = extractive.classify_industry(question)
-    if industries and industries[0][1] >= 1.0 and industries[0][0] != "other":
-        return {"industry": industries[0][0]}
+    """An industry the question names narrows the search (softly: see retrieve).
+
+    Only a stating keyword names one ("dental practices", "law firms"): opportunities carry
+    only industries their documents state, so a word that merely leans ("delivery",
+    "shipping") would filter the right answers out.
+    """
+    stated = stated_industries(question)
+    industries = [name for name, _ in extractive.classify_industry(question) if name in stated]
+    if industries and industries[0] != "other":
+        return {"industry": industries[0]}
     return {}
 
 

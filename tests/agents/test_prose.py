@@ -13,6 +13,7 @@ from reservoir.agents.prose import (
     prose_quote,
     strip_markers,
 )
+from reservoir.agents.taxonomy import stated_industries
 from reservoir.agents.verify import verify
 
 STATEMENT = "Every paid order in Shopify sends a text to the customer through Twilio."
@@ -100,3 +101,47 @@ def test_verify_cuts_markers_and_drops_instructions() -> None:
     assert verdict.finding.evidence == [
         "Every paid order in Shopify automatically sends a text to the customer through Twilio."]
     assert verdict.dropped["evidence"] == 1
+
+
+# --------------------------------------------------------------------------- stated industries
+
+GARAGE = ("Customers kept phoning to ask whether their car was done.\n"
+          "When a mechanic ticks off a stage of the repair in Airtable, Twilio automatically "
+          "texts the drivers what was found and when the car should be ready.")
+DENTAL = ("Our dental practice had eleven reviews after nine years.\n"
+          "After each cleaning, Mailchimp automatically emails the patient a short note asking "
+          "them to leave a Google review.")
+
+
+def test_leaning_words_do_not_state_an_industry() -> None:
+    from reservoir.agents.verify import names_industry
+
+    assert not names_industry("Twilio texts the drivers when the car is ready.", "logistics")
+    assert not names_industry("New orders are synced every hour.", "ecommerce")
+    assert names_industry("We run a small freight company.", "logistics")
+
+
+def test_candidates_name_only_stated_industries_with_their_quote() -> None:
+    found = extract_candidates(GARAGE)
+    assert found and all(not c.industries and " for " not in c.title for c in found)
+    dental = extract_candidates(DENTAL)
+    assert dental and dental[0].industries == ["healthcare"]
+    quote = dental[0].industry_quotes["healthcare"]
+    assert quote in DENTAL and "healthcare" in stated_industries(quote)
+
+
+def test_extractive_findings_carry_industry_quotes_through_verification() -> None:
+    from reservoir.agents.analyst import DocView, extractive_findings, verify_all
+
+    doc = DocView(1, "https://example.test/dental", "Reviews", DENTAL)
+    kept, dropped = verify_all(extractive_findings(doc), doc)
+    assert kept and kept[0].industries == ["healthcare"]
+    assert kept[0].industry_quotes["healthcare"] in DENTAL
+    assert dropped["industries"] == 0
+
+
+def test_questions_filter_only_on_an_industry_they_name() -> None:
+    from reservoir.graphs.ask import infer_filters
+
+    assert infer_filters("How can a shop tell customers their delivery is on the way?") == {}
+    assert infer_filters("How do dental practices cut no-shows?") == {"industry": "healthcare"}
