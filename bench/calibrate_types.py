@@ -18,10 +18,12 @@ import itertools
 import statistics
 
 from reservoir.agents import extractive
-from reservoir.agents.analyst import DocView, extractive_findings, verify_all
+from reservoir.agents.analyst import DocView, extractive_findings, has_signal, verify_all
+from reservoir.config import Settings
 from reservoir.evals.metrics import type_accuracy
 from reservoir.evals.tasks import DATASETS_DIR, load_jsonl
 
+THRESHOLD = Settings().signal_threshold
 GRID = {"EMB_WEIGHT": (2.0, 3.0, 4.0, 5.0, 8.0), "SHARE_POWER": (0.0, 0.5, 1.0),
         "OTHER_SIM": (0.25, 0.3, 0.35), "STRONG_SIM": (0.4, 9.0)}
 
@@ -37,7 +39,9 @@ def accuracy(rows: list[dict]) -> float:
     total = 0.0
     for row in rows:
         doc = DocView(0, row["url"], row["title"], row["text"])
-        kept, _ = verify_all(extractive_findings(doc), doc)
+        kept: list = []
+        if has_signal(doc, THRESHOLD)[0]:  # the analyst's own pre-filter, as in the harness
+            kept, _ = verify_all(extractive_findings(doc), doc)
         total += type_accuracy([f.model_dump() for f in kept], row["expected"]["opportunities"])
     return total / len(rows)
 

@@ -189,20 +189,30 @@ def _tools_by_sentence(text: str, sentences: list[Sentence]) -> list[list[ToolMe
     return out
 
 
+SIGNAL_TOOL_ACTS = 1.5      # pre-filter points per sentence where a named tool acts
+
+
 def automation_signal(text: str) -> float:
     """How much a text is about automating work: a cheap pre-filter score, 0 and up.
 
     Points: each signal term (automate, workflow, zap, bot, integration, trigger, no-code,
     reminder, template, webhook, …) adds its weight (0.4–1.5, at most 3 counts per term);
-    each distinct catalogue tool adds 1 (at most 6); time-saved and price-per-month phrases
-    add 0.7. The sum is damped by length, ``points / (1 + words / 1000)``, so a long page
-    with incidental words stays low. Scale: 0 = no signal (a recipe); < 1 incidental
-    (a company-picnic page with a "reminder"); >= 2 likely about an automation; an article
-    describing one (tools, steps, results) typically scores 8–25.
+    each distinct catalogue tool adds 1 (at most 6), and each sentence where a named tool does
+    something ("<tool> sends …") SIGNAL_TOOL_ACTS more (at most 3); time-saved and
+    price-per-month phrases add 0.7. The sum is damped by length,
+    ``points / (1 + words / 1000)``, so a long page with incidental words stays low. Scale:
+    0 = no signal (a recipe); < 1 incidental (a company-picnic page with a "reminder"); >= 2
+    likely about an automation; an article describing one (tools, steps, results) typically
+    scores 8–25.
     """
     words = len(text.split())
     tools = {hit.name for hit in match_tools(text)}
     points = sum(SIGNAL.score(text).values()) + min(len(tools), 6)
+    if tools:  # "<tool> sends / creates / reads ...": a named tool doing the work
+        sentences = split_sentences(text)
+        acting = sum(1 for s, ms in zip(sentences, _tools_by_sentence(text, sentences), strict=True)
+                     if ms and _MECHANIC.search(s.text))
+        points += SIGNAL_TOOL_ACTS * min(acting, 3)
     return round(points / (1 + words / 1000), 2)
 
 
