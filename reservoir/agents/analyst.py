@@ -19,6 +19,7 @@ from sqlmodel import col, or_, select
 
 from reservoir.agents import extractive
 from reservoir.agents.findings import Finding, NumberClaim, opportunity_key
+from reservoir.agents.prose import unmarked
 from reservoir.agents.verify import verify
 from reservoir.graphs.context import Deps
 from reservoir.memory.db import session_scope
@@ -54,7 +55,7 @@ def extractive_findings(doc: DocView) -> list[Finding]:
     """The deterministic strategy: taxonomy, tool catalogue and number regexes."""
     findings = []
     for cand in extractive.extract_candidates(doc.text, title=doc.title):
-        numbers = [NumberClaim(field=n.field, value=n.value, quote=n.sentence)
+        numbers = [NumberClaim(field=n.field, value=n.value, quote=unmarked(n.sentence))
                    for n in cand.numbers]
         findings.append(Finding(
             title=cand.title, summary=cand.summary, automation_type=cand.automation_type,

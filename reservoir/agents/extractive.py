@@ -1,9 +1,12 @@
 """The analyst's extractive strategy: finds automation opportunities without a model.
 
 It never invents a fact. Every string it returns (evidence, summary, steps, the sentence of a
-number or a tool) is a verbatim substring of the input; titles are built from a type label
-naming a keyword of the passage, the tools and the industry found in it. Pure functions, no
-I/O: it also serves as the scout's cheap pre-filter and as the fallback when a model fails.
+number, a tool or an industry) is a verbatim substring of the input; titles are built from a
+type label naming a keyword of the passage, the tools and an industry a sentence states. No
+generative model and no network: types combine keywords with the bundled MiniLM's similarity
+to general descriptions (``prototypes``, keywords alone without it). It also serves as the
+scout's cheap pre-filter (``automation_signal``, keywords only) and as the fallback when a
+model fails.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from dataclasses import dataclass, field
 
 from reservoir.agents.catalogue import match_tools
 from reservoir.agents.findings import looks_like_instruction
-from reservoir.agents.prose import prose_quote
+from reservoir.agents.prose import prose_quote, unmarked
 from reservoir.agents.prototypes import type_similarities
 from reservoir.agents.taxonomy import (
     AUTOMATION_TYPES,
@@ -570,7 +573,6 @@ class _Passage:
     signal: float
     strong: bool
     typed: bool  # its own keywords or a close prototype say which type it is
-    sim: dict[str, float] = field(default_factory=dict)
 
 
 def _classify(passages: list[list[_Feat]], doc_types: dict[str, float]) -> list[_Passage]:
@@ -600,8 +602,7 @@ def _classify(passages: list[list[_Feat]], doc_types: dict[str, float]) -> list[
         if close and not strong:
             strong = any(f.tools and (f.mechanic or f.auto) for f in feats) and (
                 signal >= PASSAGE_MIN_SIGNAL / 2)
-        out.append(_Passage(feats, kind, signal, strong, keywords >= MIN_TYPE_KEYWORDS or close,
-                            sim))
+        out.append(_Passage(feats, kind, signal, strong, keywords >= MIN_TYPE_KEYWORDS or close))
     return out
 
 
@@ -617,7 +618,7 @@ def _similarities(passages: list[list[_Feat]]) -> list[dict[str, float]]:
 
 
 def _kind(scores: dict[str, float], sim: dict[str, float], keywords: float) -> str:
-    """Keyword shares plus weighted similarity; ``other`` when neither is convincing."""
+    """Damped keyword scores plus weighted similarity; ``other`` when neither convinces."""
     if not sim:
         return max(scores, key=lambda k: scores[k]) if scores else "other"
     total = (sum(v for v in scores.values() if v > 0) or 1.0) ** SHARE_POWER
@@ -789,7 +790,7 @@ def _industry_quotes(industries: list[str], own: list[_Feat], feats: list[_Feat]
         for feat in own + feats:
             text = feat.sent.text
             if industry in stated_industries(text) and not looks_like_instruction(text):
-                out[industry] = text
+                out[industry] = unmarked(text)
                 break
     return out
 

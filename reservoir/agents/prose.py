@@ -58,6 +58,12 @@ def strip_markers(sentence: str) -> str:
     return sentence[match.end():] if match else sentence
 
 
+def unmarked(sentence: str) -> str:
+    """The sentence without leading markers when enough is left to quote, else as it is."""
+    rest = strip_markers(sentence).strip()
+    return rest if len(rest) >= 12 else sentence
+
+
 def is_setup_instruction(sentence: str) -> bool:
     """An imperative addressed to whoever sets something up, not a statement of what runs."""
     text = strip_markers(sentence).strip()

@@ -145,3 +145,19 @@ def test_questions_filter_only_on_an_industry_they_name() -> None:
 
     assert infer_filters("How can a shop tell customers their delivery is on the way?") == {}
     assert infer_filters("How do dental practices cut no-shows?") == {"industry": "healthcare"}
+
+
+def test_number_and_industry_quotes_lose_their_markers() -> None:
+    from reservoir.agents.analyst import DocView, extractive_findings, verify_all
+
+    text = ("## Results at our dental practice\n"
+            "> Every confirmed booking in Calendly automatically texts the patient through "
+            "Twilio the day before.\n"
+            "> We save about 6 hours a week on reminder calls since the change.\n")
+    doc = DocView(1, "https://example.test/md", "Reminders", text)
+    kept, _ = verify_all(extractive_findings(doc), doc)
+    assert kept
+    quotes = [n.quote for f in kept for n in f.numbers] + [
+        q for f in kept for q in f.industry_quotes.values()] + [
+        q for f in kept for q in f.evidence]
+    assert quotes and all(q in text and not q.startswith((">", "#", "*")) for q in quotes)
