@@ -19,7 +19,8 @@ from sqlmodel import col, or_, select
 
 from reservoir.agents import extractive
 from reservoir.agents.findings import Finding, NumberClaim, opportunity_key
-from reservoir.agents.verify import claim_count, industry_quote, verify
+from reservoir.agents.prose import unmarked
+from reservoir.agents.verify import claim_count, verify
 from reservoir.graphs.context import Deps
 from reservoir.llm import BudgetExhausted
 from reservoir.memory.db import session_scope
@@ -55,14 +56,13 @@ def extractive_findings(doc: DocView) -> list[Finding]:
     """The deterministic strategy: taxonomy, tool catalogue and number regexes."""
     findings = []
     for cand in extractive.extract_candidates(doc.text, title=doc.title):
-        numbers = [NumberClaim(field=n.field, value=n.value, quote=n.sentence)
+        numbers = [NumberClaim(field=n.field, value=n.value, quote=unmarked(n.sentence))
                    for n in cand.numbers]
-        industry_quotes = {i: q for i in cand.industries if (q := industry_quote(doc.text, i))}
         findings.append(Finding(
             title=cand.title, summary=cand.summary, automation_type=cand.automation_type,
             industries=list(cand.industries), tools=list(cand.tools), steps=list(cand.steps),
             prerequisites=[], complexity=cand.complexity, evidence=list(cand.evidence),
-            numbers=numbers, industry_quotes=industry_quotes))
+            numbers=numbers, industry_quotes=dict(cand.industry_quotes)))
     return findings
 
 

@@ -1,9 +1,12 @@
 """The analyst's extractive strategy: finds automation opportunities without a model.
 
 It never invents a fact. Every string it returns (evidence, summary, steps, the sentence of a
-number or a tool) is a verbatim substring of the input; titles are built from a type label
-naming a keyword of the passage, the tools and the industry found in it. Pure functions, no
-I/O: it also serves as the scout's cheap pre-filter and as the fallback when a model fails.
+number, a tool or an industry) is a verbatim substring of the input; titles are built from a
+type label naming a keyword of the passage, the tools and an industry a sentence states. No
+generative model and no network: types combine keywords with the bundled MiniLM's similarity
+to general descriptions (``prototypes``, keywords alone without it). It also serves as the
+scout's cheap pre-filter (``automation_signal``, keywords only) and as the fallback when a
+model fails.
 """
 
 from __future__ import annotations
@@ -13,7 +16,11 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from reservoir.agents.catalogue import is_vetted, match_tools
+from reservoir.agents.findings import looks_like_instruction
+from reservoir.agents.prose import prose_quote, unmarked
+from reservoir.agents.prototypes import type_similarities
 from reservoir.agents.taxonomy import (
+    AUTOMATION_TYPES,
     INDUSTRY,
     NUMBER_CONTEXT,
     SIGNAL,
@@ -22,6 +29,7 @@ from reservoir.agents.taxonomy import (
     classify_industry,
     industry_label,
     ranked,
+    stated_industries,
     type_label,
 )
 
@@ -82,6 +90,7 @@ class Candidate:
     summary: str
     evidence: list[str]
     industries: list[str] = field(default_factory=list)
+    industry_quotes: dict[str, str] = field(default_factory=dict)  # the sentence stating each
     tools: list[str] = field(default_factory=list)
     numbers: list[NumberMention] = field(default_factory=list)
     steps: list[str] = field(default_factory=list)
@@ -183,20 +192,30 @@ def _tools_by_sentence(text: str, sentences: list[Sentence]) -> list[list[ToolMe
     return out
 
 
+SIGNAL_TOOL_ACTS = 1.5      # pre-filter points per sentence where a named tool acts
+
+
 def automation_signal(text: str) -> float:
     """How much a text is about automating work: a cheap pre-filter score, 0 and up.
 
     Points: each signal term (automate, workflow, zap, bot, integration, trigger, no-code,
     reminder, template, webhook, …) adds its weight (0.4–1.5, at most 3 counts per term);
-    each distinct catalogue tool adds 1 (at most 6); time-saved and price-per-month phrases
-    add 0.7. The sum is damped by length, ``points / (1 + words / 1000)``, so a long page
-    with incidental words stays low. Scale: 0 = no signal (a recipe); < 1 incidental
-    (a company-picnic page with a "reminder"); >= 2 likely about an automation; an article
-    describing one (tools, steps, results) typically scores 8–25.
+    each distinct catalogue tool adds 1 (at most 6), and each sentence where a named tool does
+    something ("<tool> sends …") SIGNAL_TOOL_ACTS more (at most 3); time-saved and
+    price-per-month phrases add 0.7. The sum is damped by length,
+    ``points / (1 + words / 1000)``, so a long page with incidental words stays low. Scale:
+    0 = no signal (a recipe); < 1 incidental (a company-picnic page with a "reminder"); >= 2
+    likely about an automation; an article describing one (tools, steps, results) typically
+    scores 8–25.
     """
     words = len(text.split())
     tools = {hit.name for hit in match_tools(text) if is_vetted(hit.category)}
     points = sum(SIGNAL.score(text).values()) + min(len(tools), 6)
+    if tools:  # "<tool> sends / creates / reads ...": a named tool doing the work
+        sentences = split_sentences(text)
+        acting = sum(1 for s, ms in zip(sentences, _tools_by_sentence(text, sentences), strict=True)
+                     if ms and _MECHANIC.search(s.text))
+        points += SIGNAL_TOOL_ACTS * min(acting, 3)
     return round(points / (1 + words / 1000), 2)
 
 
@@ -261,12 +280,12 @@ _MAYBE_NUMBER = re.compile(r"\d|hour|hrs|minute|min|day|week|dozen|percent|half|
                            re.I)
 _CONTEXT = {k: re.compile(rf"\b(?:{v})\b", re.I) for k, v in NUMBER_CONTEXT.items()}
 
-# "X took about 30 hours" is a one-off effort unless the sentence speaks of a recurring task.
+# "the build took N hours" is a one-off effort unless the sentence speaks of a recurring task.
 _TOOK = re.compile(r"\b(?:took|taken|cost us|spent)(?: us| me| him| her| them)?"
                    r"(?: about| roughly| around| nearly| almost| over| under| just)?\s*$", re.I)
 _RECURRING = re.compile(r"\b(?:each|every|per|used to|now takes?|usually|typically|on average"
                         r"|a (?:day|week|month))\b", re.I)
-# Calendar spans and relative times are not effort: "over two weekends", "45 days before".
+# Calendar spans and relative times are not effort: "over N weeks", "N days before".
 _SPAN_BEFORE = re.compile(r"\b(?:over|across|within|during|for the (?:first|next|last))\s*$", re.I)
 _SPAN_AFTER = re.compile(r"\s+(?:before|after|ago|later|earlier|prior|in advance|out|ahead)\b", re.I)
 Parsed = tuple[str, float, str, str | None, float | None]  # field, value, unit, direction, base
@@ -303,7 +322,7 @@ def numbers_in_sentence(sentence: Sentence) -> list[NumberMention]:
             taken.append(m.span())
             fld, value, unit, direction, base = parsed
             if fld == "setup_hours" and any(n.field == fld for n in out):
-                fld = "other"  # "40 hours, spread over three weeks": the first is the effort
+                fld = "other"  # "N hours, spread over M weeks": the first is the effort
             out.append(NumberMention(
                 fld, round(float(value), 2), unit, m.group(), text, sentence.start + m.start(),
                 sentence.start + m.end(), direction, None if base is None else round(base, 2)))
@@ -357,7 +376,7 @@ def _parse_time(m: re.Match[str], text: str) -> Parsed | None:
         saved = _nearest(text, m.start(), m.end(), ("save",))
         return ("hours_saved_week" if saved else "other"), hours * weekly, "hours/week", None, None
     span = _SPAN_BEFORE.search(text[max(0, m.start() - 15):m.start()]) or _SPAN_AFTER.match(
-        text, m.end()) or "-" in m.group().split()[0]  # "over two weekends", "45 days before"
+        text, m.end()) or "-" in m.group().split()[0]  # a span or a relative time
     if not span and (_nearest(text, m.start(), m.end(), ("setup",)) or (
             _TOOK.search(text[max(0, m.start() - 20):m.start()]) and not _RECURRING.search(text))):
         return "setup_hours", hours, "hours", None, None
@@ -431,7 +450,8 @@ _MECHANIC = re.compile(
     r"|drops?|puts?|inserts?|writes?|converts?|transcribes?|translates?|pushed|extracted"
     r"|assigned|logs|grabs?|watches|looks? up|asks?|emailed|texted|notified|filed|saved|stored"
     r"|shared|uploaded|attached|exports?|exported|imported|turns?|calculates?|refreshe[sd]"
-    r"|compares?|computes?|tall(?:y|ies)|totals|reconciles?|becomes?)\b", re.I)
+    r"|compares?|computes?|tall(?:y|ies)|totals|reconciles?|becomes?|publish(?:es|ed)?|lands?"
+    r"|appears?|shows? up|receives?|delivers?|passe[sd] (?:on|to))\b", re.I)
 _STEP = re.compile(
     r"^(?:first(?:ly)?|second(?:ly)?|third(?:ly)?|next|then|finally|lastly|after that"
     r"|afterwards|once|when|step \d+)\b|\b(?:then|next step|finally|after that)\b", re.I)
@@ -459,6 +479,13 @@ TOOL_ACTS = 1.0            # extra signal of a sentence where a named tool does 
 MAX_CANDIDATES = 3
 INDUSTRY_MIN = 3.0         # industry score (paragraphs + 3/4 of the document's) to name it
 KEY_MIN = 4.0              # evidence score a key statement needs (see _evidence_score)
+# Type by meaning (see _classify); calibrated by bench/calibrate_types.py on demo + hand-written.
+# EMB_WEIGHT and SHARE_POWER: the middle of the grid's best plateau (EMB_WEIGHT 3-5 at 0.5);
+# OTHER_SIM: the strictest value that costs nothing there (0.35 loses fresh paragraphs).
+EMB_WEIGHT = 4.0           # weight of the prototype similarity against the keyword scores
+SHARE_POWER = 0.5          # keyword scores are divided by their sum to this power (1: shares)
+OTHER_SIM = 0.3            # best similarity under which an untyped passage is "other"
+STRONG_SIM = 0.4           # similarity that lets a passage naming a tool state an automation
 
 
 @dataclass(slots=True)
@@ -547,24 +574,62 @@ class _Passage:
     kind: str
     signal: float
     strong: bool
-    typed: bool  # its own keywords (not only tool categories) say which type it is
+    typed: bool  # its own keywords or a close prototype say which type it is
 
 
 def _classify(passages: list[list[_Feat]], doc_types: dict[str, float]) -> list[_Passage]:
-    """Each passage's signal and dominant type; strong = enough signal and a key statement."""
+    """Each passage's signal and type; strong = enough signal and a key statement.
+
+    The type combines the passage's keyword scores (plus the tool categories and a small
+    document prior), divided by the square root of their sum so that many keywords weigh more
+    than a few, with its MiniLM similarity to each type's general descriptions
+    (``prototypes``): ``score / sum ** SHARE_POWER + EMB_WEIGHT * similarity``. A passage whose best
+    similarity stays under OTHER_SIM and whose keywords do not decide is of type ``other``. A
+    passage close to a type's description (STRONG_SIM) that names a tool counts as stating an
+    automation even without the words the keyword lists know.
+    """
+    sims = _similarities(passages)
     out = []
-    for feats in passages:
+    for feats, sim in zip(passages, sims, strict=True):
         signal = sum(f.signal for f in feats)
         scores: dict[str, float] = {}
         for feat in feats:
             _add(scores, feat.types)
         keywords = max((sum(f.keywords.get(k, 0.0) for f in feats) for k in scores), default=0.0)
         _add(scores, doc_types, DOC_PRIOR)
-        kind = max(scores, key=lambda k: scores[k]) if scores else "other"
-        strong = (signal + TYPE_BOOST * keywords >= PASSAGE_MIN_SIGNAL
-                  and any(f.states_automation() for f in feats))
-        out.append(_Passage(feats, kind, signal, strong, keywords >= MIN_TYPE_KEYWORDS))
+        kind = _kind(scores, sim, keywords)
+        states = any(f.states_automation() for f in feats)
+        strong = signal + TYPE_BOOST * keywords >= PASSAGE_MIN_SIGNAL and states
+        close = bool(sim) and max(sim.values()) >= STRONG_SIM
+        if close and not strong:
+            strong = any(f.tools and (f.mechanic or f.auto) for f in feats) and (
+                signal >= PASSAGE_MIN_SIGNAL / 2)
+        out.append(_Passage(feats, kind, signal, strong, keywords >= MIN_TYPE_KEYWORDS or close))
     return out
+
+
+def _similarities(passages: list[list[_Feat]]) -> list[dict[str, float]]:
+    """Prototype similarities of the passages that could matter (some signal); {} for others."""
+    wanted = [i for i, feats in enumerate(passages) if sum(f.signal for f in feats) > 0]
+    texts = [" ".join(f.sent.text for f in passages[i]) for i in wanted]
+    found = type_similarities(texts) if EMB_WEIGHT > 0 else None
+    out: list[dict[str, float]] = [{} for _ in passages]
+    for i, sim in zip(wanted, found or [], strict=False):
+        out[i] = sim
+    return out
+
+
+def _kind(scores: dict[str, float], sim: dict[str, float], keywords: float) -> str:
+    """Damped keyword scores plus weighted similarity; ``other`` when neither convinces."""
+    if not sim:
+        return max(scores, key=lambda k: scores[k]) if scores else "other"
+    total = (sum(v for v in scores.values() if v > 0) or 1.0) ** SHARE_POWER
+    combined = {k: max(scores.get(k, 0.0), 0.0) / total + EMB_WEIGHT * sim.get(k, 0.0)
+                for k in set(scores) | set(sim)}
+    if max(sim.values()) < OTHER_SIM and keywords < MIN_TYPE_KEYWORDS:
+        return "other"
+    order = {name: i for i, name in enumerate(AUTOMATION_TYPES)}
+    return min(combined, key=lambda k: (-combined[k], order.get(k, 99)))
 
 
 def _groups(passages: list[_Passage]) -> list[_Group]:
@@ -620,10 +685,11 @@ def _evidence(group: _Group) -> list[_Feat]:
     """The key statement first, then up to two supporting sentences in text order.
 
     No sentence scoring KEY_MIN (an automation verb with a tool or the type's keywords)
-    means the group states no automation, and yields no candidate.
+    means the group states no automation, and yields no candidate. Markup, setup steps, code
+    and calls to action are never evidence (``prose.prose_quote``).
     """
     eligible = [f for f in group.feats if f.states_automation() and 5 <= f.words <= 80
-                and _evidence_score(f, group.kind) >= KEY_MIN]
+                and _evidence_score(f, group.kind) >= KEY_MIN and prose_quote(f.sent.text)]
     if not eligible:
         return []
     scored = sorted(eligible, key=lambda f: -_evidence_score(f, group.kind))
@@ -654,7 +720,7 @@ def extract_candidates(text: str, title: str = "") -> list[Candidate]:
 
 def _tool_owners(groups: list[_Group]) -> dict[str, str]:
     """Tools whose category belongs to another candidate's type stay with that candidate
-    when merely mentioned ("Klaviyo costs $45 a month") in this one."""
+    when merely mentioned ("<tool> costs $N a month") in this one."""
     kinds = {g.kind: g for g in groups}
     owners: dict[str, str] = {}
     for group in groups:
@@ -688,13 +754,16 @@ def _candidate(text: str, group: _Group, doc_industries: dict[str, float],
                                              and owners.get(t.name, group.kind) == group.kind)]
     tools = list(dict.fromkeys(t.name for t in sorted(mentions, key=lambda t: t.start)))
     passage = " ".join(f.sent.text for f in own)
-    industries = _industries(passage, doc_industries)
+    industry_quotes = _industry_quotes(_industries(passage, doc_industries, own, feats), own,
+                                       feats)
+    industries = list(industry_quotes)
     steps = _steps(own)
     label = type_label(group.kind, passage)
     return Candidate(
         automation_type=group.kind, title=_title(label, tools, industries),
-        summary=_summary(text, evidence[0].sent, feats), evidence=[f.sent.text for f in evidence],
-        industries=industries, tools=tools,
+        summary=_summary(text, evidence[0].sent, feats),
+        evidence=[prose_quote(f.sent.text) or f.sent.text for f in evidence],
+        industries=industries, industry_quotes=industry_quotes, tools=tools,
         numbers=sorted((n for f in group.feats for n in f.numbers), key=lambda n: n.start),
         steps=steps, prerequisites=[f.sent.text for f in own if _PREREQUISITE.search(f.sent.text)
                                     ][:3],
@@ -702,15 +771,32 @@ def _candidate(text: str, group: _Group, doc_industries: dict[str, float],
         tool_mentions=mentions)
 
 
-def _industries(passage: str, doc_industries: dict[str, float]) -> list[str]:
-    scores = INDUSTRY.score(passage)
-    _add(scores, doc_industries, 0.75)
+def _industries(passage: str, doc_industries: dict[str, float], own: list[_Feat],
+                feats: list[_Feat]) -> list[str]:
+    """The best-scoring industries among those a sentence of the document states."""
+    stated = set().union(*(stated_industries(f.sent.text) for f in own + feats))
+    scores = {k: v for k, v in INDUSTRY.score(passage).items() if k in stated}
+    _add(scores, {k: v for k, v in doc_industries.items() if k in stated}, 0.75)
     ranked_ind = ranked(scores)
     if not ranked_ind:
         return ["other"]
     top = ranked_ind[0][1]
     return [name for name, s in ranked_ind
             if s >= INDUSTRY_MIN and s >= 0.6 * top][:2] or ["other"]
+
+
+def _industry_quotes(industries: list[str], own: list[_Feat], feats: list[_Feat]
+                     ) -> dict[str, str]:
+    """Each industry with the sentence that states it (its own passage first, then the
+    document); an industry no sentence states is left out, so no title or report names it."""
+    out: dict[str, str] = {}
+    for industry in industries:
+        for feat in own + feats:
+            text = feat.sent.text
+            if industry in stated_industries(text) and not looks_like_instruction(text):
+                out[industry] = unmarked(text)
+                break
+    return out
 
 
 def _steps(feats: list[_Feat]) -> list[str]:
@@ -745,10 +831,14 @@ def _title(label: str, tools: list[str], industries: list[str]) -> str:
 
 
 def _summary(text: str, key: Sentence, feats: list[_Feat]) -> str:
-    """The key sentence, with the next one of its paragraph when it is short: still verbatim."""
-    if len(key.text.split()) >= 15:
-        return key.text
+    """The key sentence (markers cut off), with the next one of its paragraph when it is
+    short and prose too: still verbatim."""
+    quote = prose_quote(key.text) or key.text
+    start = key.end - len(quote)
+    if len(quote.split()) >= 15:
+        return quote
     following = [f.sent for f in feats if f.sent.start > key.start]
-    if following and following[0].paragraph == key.paragraph:
-        return text[key.start:following[0].end]
-    return key.text
+    if (following and following[0].paragraph == key.paragraph
+            and prose_quote(following[0].text) == following[0].text):
+        return text[start:following[0].end]
+    return quote

@@ -18,7 +18,12 @@ from typing import Any
 
 from reservoir.agents.catalogue import match_tools
 from reservoir.agents.lexical import content_words
-from reservoir.agents.taxonomy import AUTOMATION_TYPES, INDUSTRY, classify_industry
+from reservoir.agents.taxonomy import (
+    AUTOMATION_TYPES,
+    INDUSTRY,
+    classify_industry,
+    stated_industries,
+)
 
 _FOLLOWUP_START = re.compile(
     r"^\s*(?:and|also|what about|how about|same for|and what about|what if|but|then|ok(?:ay)?,?)\b",
@@ -71,6 +76,10 @@ def _industry(text: str) -> tuple[str | None, list[str]]:
     if not ranked or ranked[0][1] < 1.0 or ranked[0][0] == "other":
         return None, []
     name = ranked[0][0]
+    if name not in stated_industries(text):
+        # Opportunities carry only the industries their documents state; a word that merely
+        # leans ("delivery") would filter the right answers out.
+        return None, []
     return name, [matched for label, weight, _, matched in INDUSTRY.hits(text)
                   if label == name and weight >= NAMING_WEIGHT]
 

@@ -40,7 +40,7 @@ TYPE_KEYWORDS: dict[str, tuple[Weighted, ...]] = {
         (r"availability", 1), (r"(?:time )?slots?", 1), (r"confirmations?", 1),
         (r"cancellations?", 1), (r"wait ?lists?", 1.5), (r"reservations?", 1.5),
         (r"self-book\w*|online booking", 2.5), (r"consultations?", 0.75),
-        (r"phone tag|back-and-forth|ping-pong", 1.5), (r"(?:pick|picks|choose|chooses) a (?:time|slot)", 2),
+        (r"phone tag|back-and-forth", 1.5),
     ),
     "follow_up": (
         (r"follow[- ]?ups?|following up|follows? up|followed up", 3), (r"nurtur\w*", 2),
@@ -53,13 +53,14 @@ TYPE_KEYWORDS: dict[str, tuple[Weighted, ...]] = {
          r"|gone quiet|went cold|ghost\w*", 1.5),
         (r"dunning", 2.5), (r"check-?in (?:emails?|messages?|texts?)", 1.5),
         (r"(?:email|text|sms) sequences?|sequences?", 1),
-        (r"quotes? (?:that|which) (?:weren't|were not|went)|unanswered quotes?", 1.5),
+        (r"unanswered quotes?", 1.5),
         (r"win-?back|lapsed|recall(?:s| visits?| lists?| texts?)?", 2),
         (r"(?:has|have|had)(?: not|n't) (?:checked in|booked|visited|ordered|replied|responded"
+         r"|answered"
          r"|come back|been seen|been in)", 2),
-        (r"(?:the )?(?:day|morning|week|days) after (?:a|the|their|each|every) (?:visit|stay"
-         r"|appointment|job|purchase|order|surgery|delivery|procedure|event)", 2),
-        (r"post-(?:visit|surgery|purchase|stay|op|operative|appointment|event)", 2),
+        (r"(?:the )?(?:day|week|days) after (?:a|the|their|each|every) (?:visit|appointment|job"
+         r"|purchase|order|delivery)", 2),
+        (r"post-(?:visit|purchase|appointment|sale)", 2),
         (r"thank[- ]you (?:emails?|texts?|messages?|notes?)|check-?ins?", 1.5),
         (r"renewals?", 1),
     ),
@@ -110,13 +111,12 @@ TYPE_KEYWORDS: dict[str, tuple[Weighted, ...]] = {
     ),
     "reporting": (
         (r"dashboards?", 2), (r"weekly reports?|monthly reports?|client reports?", 2.5),
-        (r"(?:pdf|branded|automated|daily|nightly|site|progress|sales|performance|summary|on-time"
-         r"|support|status|end-of-day|morning) reports?", 2.5),
+        (r"(?:pdf|automated|daily|progress|sales|performance|summary|status|end-of-day)"
+         r" reports?", 2.5),
         (r"report(?:s|ing)?", 1.5), (r"KPIs?", 2), (r"reconciliation(?: reports?)?", 1.5),
         (r"metrics", 1), (r"analytics", 1), (r"month-end|end-of-month", 1),
         (r"(?:pull|pulls|pulled|pulling) (?:the )?(?:numbers|data|figures|stats)", 1.5),
         (r"(?:weekly|daily|monthly) (?:summary|summaries|digest)", 2), (r"scorecards?", 1.5),
-        (r"(?:daily|site|work|shift) (?:logs?|diar(?:y|ies))|site diar(?:y|ies)", 2),
         (r"P&L|profit and loss", 1.5), (r"forecast(?:s|ing)?", 1), (r"charts?", 0.75),
     ),
     "marketing": (
@@ -138,8 +138,8 @@ TYPE_KEYWORDS: dict[str, tuple[Weighted, ...]] = {
         (r"(?:job|task|work) (?:board|queue)s?|(?:driver|job|load|order) status(?:es)?", 1.5),
         (r"inventory(?: sync)?", 1.5), (r"order processing", 2), (r"orders?", 0.5),
         (r"fulfil?l?ment", 1.5), (r"tasks?", 0.75), (r"assign(?:s|ed|ing)?", 1),
-        (r"(?:new|every|each|incoming|wholesale|draft|online) orders?|shipments?", 1.5),
-        (r"(?:roast|production|prep|pick|packing|delivery|work) (?:plans?|lists?|schedules?)", 1.5),
+        (r"(?:new|every|each|incoming|online) orders?|shipments?", 1.5),
+        (r"(?:production|packing|pick|delivery) (?:plans?|lists?|schedules?)", 1.5),
         (r"kick-?offs?|project (?:folders?|pages?|boards?|channels?|setup)", 1.5),
         (r"project management", 1), (r"internal process(?:es)?", 1), (r"dispatch\w*", 1.5),
         (r"checklists?", 1.5), (r"offboarding", 2), (r"payroll", 1), (r"timesheets?", 1.5),
@@ -150,7 +150,7 @@ TYPE_KEYWORDS: dict[str, tuple[Weighted, ...]] = {
 
 INDUSTRY_KEYWORDS: dict[str, tuple[Weighted, ...]] = {
     "real_estate": (
-        (r"real estate|realtors?|brokerages?", 2.5), (r"listings?|open houses?|MLS", 2),
+        (r"real estate|realtors?|brokerages?", 2.5), (r"open houses?|MLS", 2), (r"listings?", 1.5),
         (r"home ?buyers?|home ?sellers?|buyers and sellers", 2), (r"propert(?:y|ies)", 1.5),
         (r"landlords?|tenants?|property manage\w*", 2), (r"showings|(?:property|home) showing", 1.5),
     ),
@@ -170,7 +170,7 @@ INDUSTRY_KEYWORDS: dict[str, tuple[Weighted, ...]] = {
     ),
     "ecommerce": (
         (r"e-?commerce|online stores?|online shops?|DTC|D2C|direct-to-consumer", 2.5),
-        (r"abandoned carts?|checkout|SKUs?|product pages?", 2), (r"orders?", 0.75),
+        (r"abandoned carts?", 2), (r"checkout|SKUs?|product pages?", 1.5), (r"orders?", 0.75),
         (r"shoppers?|storefronts?|returns", 1), (r"shopify stores?", 2),
     ),
     "agency": (
@@ -195,9 +195,10 @@ INDUSTRY_KEYWORDS: dict[str, tuple[Weighted, ...]] = {
         (r"interviews?|résumés?|resumes?|CVs?", 1),
     ),
     "saas": (
-        (r"SaaS|software compan(?:y|ies)|B2B software|(?:sells?|selling|build|builds) \w+ software",
-         2.5),
-        (r"churn|MRR|ARR|trial users?|free trials?|\d+-day trials?|trial-to-paid|product-led", 2),
+        (r"SaaS|software compan(?:y|ies)|B2B software"
+         r"|(?:sells?|selling|builds?|building|makes?) (?:\w+ ){1,3}software", 2.5),
+        (r"MRR|ARR|trial-to-paid|product-led", 2),
+        (r"churn|trial users?|free trials?|\d+-day trials?", 1.5),
         (r"self-serve|in-app|demo requests?|sign-?ups|SDRs?", 1.5), (r"startups?|trials?", 0.75),
     ),
     "construction": (
@@ -400,6 +401,17 @@ def classify_automation(text: str) -> list[tuple[str, float]]:
 def classify_industry(text: str) -> list[tuple[str, float]]:
     """Industries by weighted keyword hits, best first; empty when no keyword occurs."""
     return ranked(INDUSTRY.score(text))
+
+
+# An industry keyword this strong names the kind of business itself ("a dental practice",
+# "law firms", "HVAC"); weaker ones only lean ("orders", "drivers", "claims") and never state
+# an industry on their own.
+STATED_WEIGHT = 2.0
+
+
+def stated_industries(sentence: str) -> set[str]:
+    """Industries the sentence itself names (a keyword of weight >= STATED_WEIGHT)."""
+    return {label for label, weight, _, _ in INDUSTRY.hits(sentence) if weight >= STATED_WEIGHT}
 
 
 def type_label(automation_type: str, passage: str) -> str:

@@ -4,7 +4,9 @@ Extractive strategy, LLM graph and CrewAI crew alike are suggestion engines: wha
 claim is checked against the document text here, and what cannot be traced is dropped and
 counted — never stored. The checks, per claim kind:
 
-- ``evidence``: each quote verbatim in the text (``locate_quote``) and not addressed to an AI;
+- ``evidence``: each quote verbatim in the text (``locate_quote``), not addressed to an AI,
+  and prose: leading Markdown markers cut off, setup steps, code and calls to action dropped
+  (``prose.prose_quote``);
 - ``tools``: each tool named in the document (its name, or a catalogue alias of it); the
   sentence that names it becomes the tool's trace (``tool_quotes``);
 - ``numbers``: each number's quote verbatim and stating that number;
@@ -36,7 +38,13 @@ from reservoir.agents.findings import (
     looks_like_instruction,
     number_in,
 )
-from reservoir.agents.taxonomy import classify_industry, industry_label, type_label
+from reservoir.agents.prose import prose_quote
+from reservoir.agents.taxonomy import (
+    classify_industry,
+    industry_label,
+    stated_industries,
+    type_label,
+)
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +95,9 @@ def tool_sentence(tool: str, text: str, sentences: list[str], catalogue_hits: di
 
 
 def names_industry(quote: str, industry: str) -> bool:
-    """Whether a sentence itself names the industry (taxonomy keywords or the label's words)."""
-    if any(name == industry for name, _ in classify_industry(quote)):
+    """Whether a sentence itself names the industry (a stating keyword or the label's words);
+    words that only lean towards one ("orders", "drivers", "claims") do not name it."""
+    if industry in stated_industries(quote):
         return True
     label = industry_label(industry).lower()
     return bool(label) and re.search(rf"\b{re.escape(label)}", quote.lower()) is not None
@@ -224,12 +233,16 @@ def _verified_evidence(quotes: list[str], text: str, dropped: Counter[str], doc_
     kept: list[str] = []
     for quote in quotes:
         found = locate_quote(quote, text)
+        prose = prose_quote(found) if found else None
         if found and looks_like_instruction(found):
             log.warning("dropped an instruction-like quote from %s: %.80r", doc_ref, found)
             dropped["evidence"] += 1
-        elif found:
-            if found not in kept:
-                kept.append(found)
+        elif found and prose is None:
+            log.info("dropped a quote that is not prose evidence from %s: %.80r", doc_ref, found)
+            dropped["evidence"] += 1
+        elif prose:
+            if prose not in kept:
+                kept.append(prose)
         else:
             log.info("dropped non-verbatim quote from %s: %.80r", doc_ref, quote)
             dropped["evidence"] += 1
