@@ -141,10 +141,11 @@ def test_extractive_findings_carry_industry_quotes_through_verification() -> Non
 
 
 def test_questions_filter_only_on_an_industry_they_name() -> None:
-    from reservoir.graphs.ask import infer_filters
+    from reservoir.agents.followup import read_filters
 
-    assert infer_filters("How can a shop tell customers their delivery is on the way?") == {}
-    assert infer_filters("How do dental practices cut no-shows?") == {"industry": "healthcare"}
+    assert "industry" not in read_filters("How can a shop tell customers their delivery is on "
+                                          "the way?")
+    assert read_filters("How do dental practices cut no-shows?")["industry"] == "healthcare"
 
 
 def test_number_and_industry_quotes_lose_their_markers() -> None:
