@@ -114,3 +114,34 @@ def test_the_eval_harness_runs_the_extract_task_with_the_real_model(
         # `grounding` scores what the model said; what is kept is verbatim whatever it said.
         for opp in example.output["opportunities"]:
             assert all(q in texts[example.example_id] for q in opp["evidence"])
+
+
+def test_ask_with_the_real_model_cites_only_retrieved_quotes_that_hold(
+        llama_server: str, demo_server: DemoServer, tmp_path: Path) -> None:
+    """The reservoir is built without a model; the real model then answers a question. Its
+    answer keeps only claims whose citations are retrieved quotes that support them."""
+    import re
+
+    from reservoir.graphs.ask import ask
+
+    plain = demo_settings(tmp_path / "data")
+    register_demo(plain, demo_server.base_url)
+    with session_scope(plain) as session:
+        add_source(session, "few-hn", "hackernews", f"{demo_server.base_url}/hn/v0",
+                   {"list": "topstories", "limit": 4}, replace=True)
+    from reservoir.graphs.runner import create_discovery_run, execute_run
+
+    run_id = create_discovery_run(plain, sources=["few-hn"], profiles=[])
+    assert asyncio.run(execute_run(plain, run_id)) == "succeeded"
+    with session_scope(plain) as session:
+        title = session.exec(select(Opportunity.title)).first()
+        docs = {d.url: d.text for d in session.exec(select(Document)).all()}
+    assert title, "the no-model run should store an opportunity to ask about"
+    settings = model_settings(tmp_path / "data", llama_server)
+    result = asyncio.run(ask(settings, f"How does {title.lower()} work?"))
+    print(f"asked about {title!r}: {result.answer[:300]!r}")
+    cited = {int(n) for n in re.findall(r"\[(\d+)\]", result.answer)}
+    assert cited <= {int(c["n"]) for c in result.citations}
+    for citation in result.citations:
+        for quote in citation["quotes"]:
+            assert quote in docs[citation["url"]]
