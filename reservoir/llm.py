@@ -190,9 +190,10 @@ def is_overload(exc: BaseException) -> bool:
 
 def rejects_response_format(exc: BaseException) -> bool:
     """A server that does not know the form answers 400/422 — or, like llama.cpp's Python
-    server, 500 with the validation error naming the field."""
-    status = getattr(exc, "status_code", None)
-    return status in {400, 422} or (status == 500 and "response_format" in str(exc))
+    server, 500 — with an error naming the field; any other error is not about the form."""
+    message = str(exc).lower()
+    return (getattr(exc, "status_code", None) in {400, 422, 500}
+            and ("response_format" in message or "json_schema" in message))
 
 
 def response_format(mode: str, schema: dict[str, Any], name: str) -> dict[str, Any] | None:
