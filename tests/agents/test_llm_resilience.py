@@ -217,7 +217,7 @@ def test_the_rate_budget_is_shared_through_redis(redis_server_url: str) -> None:
     redis = Redis.from_url(redis_server_url)
     redis.flushdb()
     first, second = (RateLimiter(2, 0, RedisCounter(redis), "test",
-                                 clock=lambda: 59.8 + time.monotonic() - start)
+                                 clock=lambda: 59.0 + time.monotonic() - start)
                      for _ in range(2))
 
     async def scenario() -> float:
@@ -227,7 +227,7 @@ def test_the_rate_budget_is_shared_through_redis(redis_server_url: str) -> None:
         return second.waited
 
     waited = asyncio.run(scenario())
-    assert 0.0 < waited <= 0.25
+    assert 0.0 < waited <= 1.05  # until the next minute, 1 s away on this clock
 
 
 def test_tokens_per_minute_are_counted_with_the_reply_bound(settings: Settings) -> None:
