@@ -22,7 +22,15 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from reservoir.config import Settings
 from reservoir.evals import store
 from reservoir.evals.metrics import aggregate, example_score
-from reservoir.evals.splits import COMMITTED, NOT_BUILT, REAL, SPLITS, real_dataset_path, split_of
+from reservoir.evals.splits import (
+    COMMITTED,
+    NOT_BUILT,
+    REAL,
+    SPLITS,
+    real_built,
+    real_dataset_path,
+    split_of,
+)
 from reservoir.evals.tasks import DATASETS_DIR, TASKS, Task, TaskContext, load_jsonl
 from reservoir.llm import LlmClient, get_chat_model
 from reservoir.memory.hashing import short_hash
@@ -51,7 +59,7 @@ class EvalConfig:
     label: str | None = None
     dataset: str | None = None
     cache: bool | None = None
-    # extract only: None = every split there is (the real ones when built); see evals/splits.py
+    # None = every split there is (the real ones when built); see evals/splits.py
     splits: tuple[str, ...] | None = None
 
 
@@ -98,6 +106,34 @@ def _extract_examples(config: EvalConfig) -> tuple[list[dict[str, Any]], str]:
     return chosen, short_hash(text)
 
 
+def _task_examples(path: Path, config: EvalConfig) -> tuple[list[dict[str, Any]], str]:
+    """A committed file whose rows may belong to a real split (ask questions over real pages).
+
+    Real-split rows need the locally built corpus: without it they are left out (a run says
+    "not built"), or refused when asked for by name. The hash covers the kept lines only, so
+    questions added to one split leave the others' baselines valid; the whole file, kept in
+    full, hashes as it always did.
+    """
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = load_jsonl(path)
+    if config.splits and any(s in REAL for s in config.splits) and not real_built():
+        raise ValueError(f"{NOT_BUILT}; no file {real_dataset_path()}")
+    keep = [i for i, row in enumerate(rows)
+            if (not config.splits or split_of(row) in config.splits)
+            and (split_of(row) not in REAL or real_built())]
+    if len(keep) == len(rows):
+        return rows, short_hash(path.read_text(encoding="utf-8"))
+    return [rows[i] for i in keep], short_hash("".join(lines[i] + "\n" for i in keep))
+
+
+def has_real_rows(config: EvalConfig) -> bool:
+    """Whether the task's dataset names real-split rows (the run then says if they were built)."""
+    if config.task == "extract":
+        return not config.dataset
+    path = dataset_path(config)
+    return path.is_file() and any(split_of(r) in REAL for r in load_jsonl(path))
+
+
 def load_dataset(config: EvalConfig) -> tuple[str, list[dict[str, Any]], str]:
     """(name, examples, content hash) — the hash tells whether two runs saw the same data."""
     path = dataset_path(config)
@@ -106,10 +142,7 @@ def load_dataset(config: EvalConfig) -> tuple[str, list[dict[str, Any]], str]:
     if config.task == "extract" and not config.dataset:
         examples, digest = _extract_examples(config)
     else:
-        examples = load_jsonl(path)
-        if config.splits:
-            examples = _select(examples, config.splits)
-        digest = short_hash(path.read_text(encoding="utf-8"))
+        examples, digest = _task_examples(path, config)
     if config.limit:
         examples = examples[:config.limit]
     return path.stem if not config.dataset else str(path), examples, digest
@@ -206,7 +239,7 @@ def _recorded_config(config: EvalConfig, examples: list[dict[str, Any]]) -> dict
     sizes = split_sizes(examples)
     if sizes:
         out["split_sizes"] = sizes
-    if config.task == "extract" and not config.dataset:
+    if has_real_rows(config):
         out["real_splits"] = (f"built: {real_dataset_path()}" if real_dataset_path().is_file()
                               else NOT_BUILT)
     return out

@@ -1,6 +1,6 @@
 """Measure the ask graph's relevance threshold (and weights) on the ask dataset.
 
-    python -m reservoir.evals.sweep_ask [--split demo] [--weights 0.45,0.25,0.30]
+    python -m reservoir.evals.sweep_ask [--split demo|handwritten|real-dev] [--weights 0.45,0.25,0.30]
 
 Each question's candidate sentences are scored once (the production path:
 ``graphs.ask.scored_candidates`` after the follow-up rewrite); every threshold then selects,
@@ -19,6 +19,7 @@ from reservoir.agents import answers, relevance
 from reservoir.agents.followup import rewrite
 from reservoir.config import get_settings
 from reservoir.evals import metrics as m
+from reservoir.evals.splits import COMMITTED
 from reservoir.evals.tasks import DATASETS_DIR, TASKS, TaskContext, load_jsonl
 from reservoir.graphs.ask import scored_candidates
 from reservoir.graphs.context import Deps
@@ -53,7 +54,8 @@ GAPS = [None, 0.15, 0.1, 0.07, 0.05]
 
 async def sweep(split: str | None, grid: list[tuple[float, float, float]],
                 gaps: list[float | None]) -> dict[tuple[Any, ...], list[dict[str, Any]]]:
-    examples = [e for e in load_jsonl(DATASETS_DIR / "ask.jsonl") if not split or e["split"] == split]
+    wanted = (split,) if split else COMMITTED  # the rules were measured on these; never real-test
+    examples = [e for e in load_jsonl(DATASETS_DIR / "ask.jsonl") if e["split"] in wanted]
     ctx = TaskContext(settings=get_settings())
     task = TASKS["ask"]
     await task.prepare(ctx, examples)
@@ -85,7 +87,8 @@ async def sweep(split: str | None, grid: list[tuple[float, float, float]],
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", default=None)
+    parser.add_argument("--split", default=None, choices=[*COMMITTED, "real-dev"],
+                        help="One split (default: demo and handwritten); never real-test.")
     parser.add_argument("--weights", default=",".join(str(w) for w in relevance.WEIGHTS))
     parser.add_argument("--grid", action="store_true", help="Also try the weights of GRID.")
     parser.add_argument("--gaps", action="store_true", help="Also try the document gaps of GAPS.")

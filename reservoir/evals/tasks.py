@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from reservoir.config import Settings
 from reservoir.evals import metrics as m
+from reservoir.evals.splits import NOT_BUILT, REAL, real_dataset_path, split_of
 from reservoir.graphs.context import Deps
 from reservoir.llm import LlmClient
 
@@ -203,6 +204,10 @@ class AskTask:
     """Question -> answer with citations, through the ask graph over a sandbox reservoir.
 
     Documents are named by their extract example id; must/may lists name originals only.
+    A question of a committed split is asked over the committed corpus, one of a real split
+    over the real corpus (built locally, see evals/splits.py): each split's figures are then
+    the same whichever other splits a run covers, and the committed baselines hold whether or
+    not the real corpus is built here.
     """
 
     name = "ask"
@@ -212,17 +217,23 @@ class AskTask:
     async def prepare(self, ctx: TaskContext, examples: list[dict[str, Any]]) -> None:
         from reservoir.evals.sandbox import get_sandbox
 
-        corpus = load_jsonl(DATASETS_DIR / "extract.jsonl")
-        sandbox = ctx.extras["sandbox"] = await get_sandbox(ctx.settings, corpus)
-        sandbox.store.embedder.prime([e["question"] for e in examples])
-        # A copy (syndicated or rewritten) stands for its original: citing either is citing it.
-        ctx.extras["canonical"] = {e["id"]: e.get("duplicate_of") or e["id"] for e in corpus}
+        sandboxes: dict[str, Any] = {}
+        canonical: dict[str, str] = {}
+        for kind in sorted({corpus_kind(e) for e in examples}):
+            corpus = load_corpus(kind)
+            sandboxes[kind] = await get_sandbox(ctx.settings, corpus)
+            sandboxes[kind].store.embedder.prime(
+                [e["question"] for e in examples if corpus_kind(e) == kind])
+            # A copy (syndicated or rewritten) stands for its original: citing either is citing it.
+            canonical.update({e["id"]: e.get("duplicate_of") or e["id"] for e in corpus})
+        ctx.extras.update(sandboxes=sandboxes, canonical=canonical,
+                          sandbox=sandboxes.get("committed") or next(iter(sandboxes.values()), None))
 
     async def run(self, ctx: TaskContext, example: dict[str, Any], llm: LlmClient) -> dict[str, Any]:
         """Earlier turns (``history``) are asked first in the same thread, as a user would."""
         from reservoir.graphs.ask import ask
 
-        sandbox = ctx.extras["sandbox"]
+        sandbox = ctx.extras["sandboxes"][corpus_kind(example)]
         settings = sandbox.settings.model_copy(update={
             "prompt_versions": ctx.settings.prompt_versions})
         deps = Deps(settings=settings, llm=llm, vectors=sandbox.store)
@@ -234,13 +245,15 @@ class AskTask:
                      for c in result.citations]
         first_line = result.answer.strip().splitlines()[0] if result.answer.strip() else ""
         return {"answer": result.answer, "citations": citations, "query": getattr(result, "query", ""),
-                "cited": self._cited(ctx, citations, m.citation_numbers(result.answer)),
-                "first_cited": self._cited(ctx, citations, m.citation_numbers(first_line))}
+                "cited": self._cited(ctx, citations, m.citation_numbers(result.answer), sandbox),
+                "first_cited": self._cited(ctx, citations, m.citation_numbers(first_line), sandbox)}
 
     @staticmethod
-    def _cited(ctx: TaskContext, citations: list[dict[str, Any]], numbers: set[int]) -> list[str]:
+    def _cited(ctx: TaskContext, citations: list[dict[str, Any]], numbers: set[int],
+               sandbox: Any = None) -> list[str]:
         """The dataset's document ids behind the cited numbers (a copy counts as its original)."""
-        canonical, examples_of = ctx.extras["canonical"], ctx.extras["sandbox"].examples_of
+        canonical = ctx.extras["canonical"]
+        examples_of = (sandbox or ctx.extras["sandbox"]).examples_of
         return sorted({canonical.get(e, e) for c in citations if c["n"] in numbers
                        for e in examples_of.get(c["document_id"], [])})
 
@@ -262,6 +275,21 @@ class AskTask:
         quotes = {c["n"]: c["quote"] for c in output.get("citations", [])}
         return [(claim, quotes[n]) for claim, numbers in m.cited_claims(output.get("answer", ""))
                 for n in numbers if n in quotes]
+
+
+def corpus_kind(example: dict[str, Any]) -> str:
+    """Which corpus a question is asked over: "real" for a real split, else "committed"."""
+    return "real" if split_of(example) in REAL else "committed"
+
+
+def load_corpus(kind: str) -> list[dict[str, Any]]:
+    """The documents of a corpus: the extract dataset, or the locally built real pages."""
+    if kind == "committed":
+        return load_jsonl(DATASETS_DIR / "extract.jsonl")
+    path = real_dataset_path()
+    if not path.is_file():
+        raise ValueError(f"{NOT_BUILT}; no file {path}")
+    return load_jsonl(path)
 
 
 TASKS: dict[str, Task] = {"extract": ExtractTask(), "roi": RoiTask(), "ask": AskTask()}

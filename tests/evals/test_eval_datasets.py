@@ -7,7 +7,9 @@ from collections import Counter
 import pytest
 
 from reservoir.evals import build_datasets
+from reservoir.evals.build_real import load_annotations
 from reservoir.evals.metrics import ROI_FIELDS
+from reservoir.evals.splits import REAL
 from reservoir.evals.tasks import DATASETS_DIR, load_jsonl
 from reservoir.memory.models import AUTOMATION_TYPES
 
@@ -69,10 +71,31 @@ def test_ask_examples_name_original_documents() -> None:
     for example in ASK:
         assert example["question"].strip()
         assert not set(example["must_cite"]) & set(example["may_cite"])
+        if example["split"] in REAL:
+            continue  # named by the real corpus: see the next test
         for ref in example["must_cite"] + example["may_cite"]:
             assert ref in BY_ID, ref
             assert BY_ID[ref]["duplicate_of"] is None, f"{ref} is a copy: name its original"
     assert sum(1 for e in ASK if not e["must_cite"]) >= 2  # questions the reservoir cannot answer
+
+
+def test_ask_real_questions_name_labelled_real_documents() -> None:
+    """At least a third of the questions are over real text; each cites documents of its split.
+
+    The real text is not committed, but every real document's id and split are, in the labels.
+    """
+    labelled = load_annotations()["docs"]
+    real = [e for e in ASK if e["split"] in REAL]
+    assert len(ASK) >= 60 and 3 * len(real) >= len(ASK)
+    assert {e["split"] for e in real} == set(REAL)
+    assert sum(1 for e in real if not e["must_cite"]) >= 3 and sum(1 for e in real if e.get("history")) >= 3
+    for example in real:
+        for ref in example["must_cite"] + example["may_cite"]:
+            assert ref in labelled, ref
+        for ref in example["must_cite"]:
+            assert labelled[ref]["split"] == example["split"], (example["id"], ref)
+        if not example["must_cite"]:
+            assert example["split"] == "real-dev"  # no answer among the real pages
 
 
 def test_demo_derived_examples_are_up_to_date(capsys: pytest.CaptureFixture[str]) -> None:

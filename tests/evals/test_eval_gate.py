@@ -33,7 +33,7 @@ def test_check_directions_and_tolerance() -> None:
 
 
 @pytest.mark.parametrize("name", ["extract-none", "extract-fake", "roi-none", "ask-none", "ask-fake",
-                                  "extract-real-none"])
+                                  "extract-real-none", "ask-real-none"])
 def test_gate_passes_on_the_stored_baseline(name: str, cli_env: Path) -> None:
     path = BASELINES / f"{name}.json"
     data = gate.load_baseline(path)
@@ -83,4 +83,5 @@ def test_gate_refuses_a_baseline_of_another_task(cli_env: Path) -> None:
     result = runner.invoke(app, ["gate", "--baseline", "roi-none", "--task", "extract"])
     assert result.exit_code == 2 and "not 'extract'" in result.output
     result = runner.invoke(app, ["gate", "--baseline", "nope"])
-    assert result.exit_code == 2 and "packaged ones: ask-fake, ask-none, extract-fake" in result.output
+    assert result.exit_code == 2
+    assert "packaged ones: ask-fake, ask-none, ask-real-none, extract-fake" in result.output

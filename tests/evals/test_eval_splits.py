@@ -1,4 +1,4 @@
-"""Extract figures per split, the real splits when (and only when) built, and the new metrics."""
+"""Figures per split, the real splits when (and only when) built, and the new metrics."""
 
 from __future__ import annotations
 
@@ -11,8 +11,15 @@ from typer.testing import CliRunner
 from reservoir.cli.evals import app
 from reservoir.config import Settings
 from reservoir.evals import gate, metrics
-from reservoir.evals.harness import EvalConfig, run_eval
-from reservoir.evals.splits import NOT_BUILT, REAL_DATASET_ENV, parse_splits, split_for_id
+from reservoir.evals.harness import EvalConfig, _recorded_config, load_dataset, run_eval
+from reservoir.evals.splits import (
+    NOT_BUILT,
+    REAL,
+    REAL_DATASET_ENV,
+    parse_splits,
+    split_for_id,
+    split_of,
+)
 from reservoir.evals.tasks import DATASETS_DIR, load_jsonl
 
 runner = CliRunner()
@@ -107,3 +114,42 @@ def test_new_metrics() -> None:
     unsupported = [{**found[0], "industry_quotes": {"healthcare": "Twilio sends the reminders."}}]
     assert metrics.industry_supported(unsupported, text) == 0.0
     assert metrics.industry_supported([{"industries": []}], text) is None
+
+
+def test_ask_real_questions_need_the_built_corpus(no_real: Path) -> None:
+    """Without the corpus the real questions are left out and the committed ones hash as before."""
+    baseline = gate.load_baseline(gate.resolve_baseline("ask-none"))
+    _, examples, digest = load_dataset(EvalConfig(task="ask"))
+    assert len(examples) == 70 and digest == baseline["dataset_hash"]
+    assert {split_of(e) for e in examples} == {"demo", "handwritten"}
+    assert _recorded_config(EvalConfig(task="ask"), examples)["real_splits"] == NOT_BUILT
+    with pytest.raises(ValueError, match="make real-corpus"):
+        load_dataset(EvalConfig(task="ask", splits=("real-test",)))
+    assert gate.skip_reason(gate.load_baseline(gate.resolve_baseline("ask-real-none"))) == NOT_BUILT
+
+
+def test_ask_baselines_select_their_splits(tiny_real: Path) -> None:
+    """With the corpus built, a committed baseline still sees its own 70 questions only."""
+    every = load_dataset(EvalConfig(task="ask"))[1]
+    assert len(every) > 70 and {split_of(e) for e in every} == {"demo", "handwritten", *REAL}
+    for name in ("ask-none", "ask-fake"):
+        baseline = gate.load_baseline(gate.resolve_baseline(name))
+        _, examples, digest = load_dataset(gate.baseline_config(baseline))
+        assert len(examples) == 70 and digest == baseline["dataset_hash"]
+
+
+async def test_ask_cites_real_documents(settings: Settings, tiny_real: Path, tmp_path: Path) -> None:
+    """A real-split question is asked over the real corpus and cites it by its ids."""
+    questions = [
+        {"id": "q-florist", "question": "How can a flower shop let customers know when their "
+         "delivery is on the way?", "must_cite": ["real:hw-florist-delivery-texts"],
+         "may_cite": [], "split": "real-dev"},
+        {"id": "q-dental-lab", "question": "How can a dental lab keep dentists updated on where "
+         "their cases are?", "must_cite": ["real:hw-dental-lab-case-tracking"], "may_cite": [],
+         "split": "real-test"}]
+    path = tmp_path / "ask-real.jsonl"
+    path.write_text("".join(json.dumps(q) + "\n" for q in questions), encoding="utf-8")
+    run = await run_eval(settings, EvalConfig(task="ask", provider="none", dataset=str(path)))
+    assert run.examples == 2 and run.config["real_splits"].startswith("built")
+    assert run.metrics["real-dev/citation_recall"] == 1.0
+    assert run.metrics["real-test/citation_recall"] == 1.0
