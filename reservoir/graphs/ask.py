@@ -11,6 +11,7 @@ checkpointer keeps each thread's turns, so a follow-up sees the previous one.
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -108,9 +109,13 @@ def collect(deps: Deps, query: str, filters: dict[str, Any], vector: list[float]
     opp_hits = (_search_opps(deps, query, filters, vector) if not within
                 else [SearchHit(id=i, score=1.0) for i in within])
     strict = _strict(filters) or bool(within)
-    chunk_hits = [] if strict else search_chunks(deps.settings, query, ChunkFilters(),
-                                                 limit=SEARCH_DEPTH, store=store,
-                                                 query_vector=vector)
+    # A tool the question names, that no stored opportunity carries, still has passages
+    # naming it: the tool then narrows the passages instead of ruling everything out.
+    tool_in_passages = (not opp_hits and not within and filters.get("tool")
+                        and not _strict({k: v for k, v in filters.items() if k != "tool"}))
+    chunk_hits = [] if strict and not tool_in_passages else search_chunks(
+        deps.settings, query, ChunkFilters(), limit=SEARCH_DEPTH, store=store,
+        query_vector=vector)
     candidates: list[Candidate] = []
     costs: dict[int, Any] = {}
     with session_scope(deps.settings) as session:
@@ -124,7 +129,11 @@ def collect(deps: Deps, query: str, filters: dict[str, Any], vector: list[float]
                 continue
             candidates += _evidence_candidates(hit, opp, items)
         for hit, chunk, doc in load_chunks(session, chunk_hits):
-            candidates += _passage_candidates(hit, chunk, doc)
+            found = _passage_candidates(hit, chunk, doc)
+            if tool_in_passages:
+                named = re.compile(rf"(?<!\w){re.escape(str(filters['tool']))}(?!\w)", re.I)
+                found = [c for c in found if named.search(c.text) or named.search(c.title or "")]
+            candidates += found
     return relevance.unique(candidates), costs
 
 
