@@ -567,17 +567,23 @@ def start_scheduled_run(settings: Settings, *, tick: str | None,
         pending = session.exec(select(Run).where(
             Run.trigger == "schedule", col(Run.status).in_(("queued", "running")))
             .order_by(col(Run.created_at))).all()
+        going = next((run for run in pending if alive(run)), None)
         for run in pending:
-            if alive(run):
-                run_queries.add_event(session, run.id, "scheduler", "tick_skipped", {"tick": tick})
-                log.info("schedule tick %s skipped: run %s is still %s", tick, run.id, run.status)
-                return None
+            if run is going:
+                break
             run_queries.set_status(session, run, "failed", error="lost: neither executing nor "
                                    "queued when the next schedule tick came; resume it to continue")
             run_queries.add_event(session, run.id, "scheduler", "failed", {"reason": "lost"})
-        if not active_sources(session, None):
+        if going is not None:
+            going_id, going_status = going.id, going.status
+        elif not active_sources(session, None):
             log.info("schedule tick %s: no active sources, nothing to discover", tick)
             return None
+    if going is not None:
+        # Its own transaction: the run's runner may be writing events at the same moment.
+        run_queries.record_event(settings, going_id, "scheduler", "tick_skipped", {"tick": tick})
+        log.info("schedule tick %s skipped: run %s is still %s", tick, going_id, going_status)
+        return None
     run_id = runner.create_discovery_run(settings, trigger="schedule")
     with session_scope(settings) as session:
         run_queries.add_event(session, run_id, "scheduler", "scheduled", {"tick": tick})

@@ -67,9 +67,9 @@ class EventSink:
         self._lock = threading.Lock()
 
     def __call__(self, node: str, type_: str, payload: dict[str, Any]) -> None:
-        with self._lock, session_scope(self.settings, write=True) as session:
-            event = run_queries.add_event(session, self.run_id, node, type_, payload)
-            record = {"seq": event.seq, "node": node, "type": type_, "payload": payload}
+        with self._lock:
+            seq = run_queries.record_event(self.settings, self.run_id, node, type_, payload)
+            record = {"seq": seq, "node": node, "type": type_, "payload": payload}
         if self.callback:
             self.callback(record)
 

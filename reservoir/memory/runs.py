@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from reservoir.config import Settings
+from reservoir.memory.db import session_scope
 from reservoir.memory.models import RUN_STATUSES, Run, RunEvent, utcnow
 from reservoir.memory.pagination import Page, paginate
 
@@ -55,6 +59,28 @@ def add_event(session: Session, run_id: str, node: str, type_: str,
     session.add(event)
     session.flush()
     return event
+
+
+EVENT_ATTEMPTS = 5
+
+
+def record_event(settings: Settings, run_id: str, node: str, type_: str,
+                 payload: dict[str, Any] | None = None) -> int:
+    """Append an event in a transaction of its own; returns its seq.
+
+    A run's events are written by its runner, but the scheduler (another process) may add
+    one to the same run: both can read the same last seq. The loser of that race retries
+    with the next one rather than failing the run.
+    """
+    for attempt in range(EVENT_ATTEMPTS):
+        try:
+            with session_scope(settings, write=True) as session:
+                return add_event(session, run_id, node, type_, payload).seq
+        except IntegrityError:
+            if attempt == EVENT_ATTEMPTS - 1:
+                raise
+            time.sleep(0.01 * 2 ** attempt)
+    raise AssertionError("unreachable")
 
 
 def events_after(session: Session, run_id: str, after_seq: int = 0,
