@@ -36,10 +36,6 @@ def cancel_requested(deps: Deps, run_id: str) -> bool:
         return bool(run and run.cancel_requested)
 
 
-def over_budget(deps: Deps) -> bool:
-    return deps.llm.over_budget()
-
-
 def _search_sources(deps: Deps, source_ids: list[int]) -> list[int]:
     """Sources that can answer a query (HN Algolia search, or any marked searchable)."""
     with session_scope(deps.settings) as session:
@@ -95,13 +91,13 @@ async def supervisor(state: DiscoveryState, runtime: Runtime[Deps]) -> Command[N
 
 def _after_analysis(state: DiscoveryState, deps: Deps, update: dict[str, Any]) -> Command[Next]:
     rounds = state.get("followup_rounds", 0)
-    if rounds < MAX_FOLLOWUP_ROUNDS and not over_budget(deps):
+    if rounds < MAX_FOLLOWUP_ROUNDS and not deps.llm.over_budget():
         searchable = _search_sources(deps, state.get("source_ids", []))
         queries = followup_queries(deps, state.get("opportunity_ids", [])) if searchable else []
         if queries:
             update.update(phase="scouting", followup_rounds=rounds + 1, followup_queries=queries)
             return Command(goto=_scout_sends(state, queries, searchable), update=update)
-    elif over_budget(deps):
+    elif deps.llm.over_budget():
         update["notes"] = ["token/cost budget reached: no follow-up search"]
     return Command(goto="roi", update={**update, "phase": "scoring"})
 
