@@ -80,9 +80,8 @@ def finish_line(run_id: str, status: str) -> None:
 def waiting_for_budget(run_id: str) -> bool:
     """Whether the run's latest pause is the analyst's budget stop (not an approval)."""
     with session() as db:
-        marks = [e.type for e in run_queries.events_after(db, run_id, 0, 100_000)
-                 if e.type in ("started", "budget_reached")]
-    return bool(marks) and marks[-1] == "budget_reached"
+        latest = run_queries.last_event_type(db, run_id, ("started", "budget_reached"))
+    return latest == "budget_reached"
 
 
 def discover(

@@ -83,6 +83,13 @@ def record_event(settings: Settings, run_id: str, node: str, type_: str,
     raise AssertionError("unreachable")
 
 
+def last_event_type(session: Session, run_id: str, types: tuple[str, ...]) -> str | None:
+    """The type of the run's latest event among ``types`` (None if it has none of them)."""
+    return session.exec(select(RunEvent.type).where(
+        RunEvent.run_id == run_id, col(RunEvent.type).in_(types))
+        .order_by(col(RunEvent.seq).desc()).limit(1)).first()
+
+
 def events_after(session: Session, run_id: str, after_seq: int = 0,
                  limit: int = 1000) -> list[RunEvent]:
     return list(session.exec(

@@ -35,3 +35,16 @@ def test_concurrent_writers_each_get_the_next_seq(settings: Settings, tmp_path: 
     with session_scope(settings) as session:
         seqs = sorted(e.seq for e in session.exec(select(RunEvent).where(RunEvent.run_id == run_id)))
     assert seqs == list(range(1, 81))
+
+
+def test_the_latest_event_of_given_kinds(settings: Settings) -> None:
+    from reservoir.memory.runs import add_event, last_event_type
+
+    with session_scope(settings, write=True) as session:
+        run_id = create_run(session, params={}).id
+        assert last_event_type(session, run_id, ("started", "budget_reached")) is None
+        for type_ in ("started", "step", "budget_reached", "interrupted"):
+            add_event(session, run_id, "runner", type_)
+        assert last_event_type(session, run_id, ("started", "budget_reached")) == "budget_reached"
+        add_event(session, run_id, "runner", "started")
+        assert last_event_type(session, run_id, ("started", "budget_reached")) == "started"
