@@ -193,14 +193,19 @@ def _upsert_estimate(session: Any, opp_id: int, profile_id: int, values: dict[st
     session.add(row)
 
 
+def evidence_of(session: Any, opp_id: int) -> list[Evidence]:
+    """An opportunity's evidence in the order it was stored."""
+    return list(session.exec(select(Evidence).where(
+        Evidence.opportunity_id == opp_id).order_by(Evidence.id)).all())
+
+
 async def model_proposals(deps: Deps, opp_ids: list[int]) -> dict[int, dict[str, dict[str, Any]]]:
     """The model's proposals per opportunity, asked outside any transaction."""
     if not deps.llm.has_model("roi") or deps.llm.over_budget():
         return {}
     with session_scope(deps.settings) as session:
-        pairs = [(opp, list(session.exec(select(Evidence).where(
-            Evidence.opportunity_id == opp.id).order_by(Evidence.id)).all()))
-            for opp_id in opp_ids if (opp := session.get(Opportunity, opp_id)) is not None]
+        pairs = [(opp, evidence_of(session, opp_id)) for opp_id in opp_ids
+                 if (opp := session.get(Opportunity, opp_id)) is not None]
     proposals: dict[int, dict[str, dict[str, Any]]] = {}
     for opp, evidence in pairs:
         if deps.llm.over_budget():
@@ -223,8 +228,7 @@ def score_opportunities(deps: Deps, opp_ids: list[int], profile_ids: list[int],
             opp = session.get(Opportunity, opp_id)
             if opp is None:
                 continue
-            evidence = list(session.exec(select(Evidence).where(
-                Evidence.opportunity_id == opp_id).order_by(Evidence.id)).all())
+            evidence = evidence_of(session, opp_id)
             inputs = gather_inputs(opp, evidence, proposals.get(opp_id))
             nets = []
             for profile in profiles:
