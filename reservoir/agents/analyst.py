@@ -101,8 +101,11 @@ def pending_documents(deps: Deps, run_id: str | None = None, limit: int = 10_000
 
 
 def has_signal(doc: DocView, threshold: float) -> tuple[bool, float]:
+    """Worth analysing: enough automation signal, or a maker's description of what a product
+    does (a connector readme says "integration" once, a case study says "automated" ten
+    times; see ``capability``)."""
     score = extractive.automation_signal(doc.title + "\n" + doc.text)
-    return score >= threshold, score
+    return score >= threshold or extractive.states_capability(doc.text), score
 
 
 def verify_all(raw: list[Finding], doc: DocView) -> tuple[list[Finding], Counter[str]]:

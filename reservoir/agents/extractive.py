@@ -15,7 +15,8 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
-from reservoir.agents.catalogue import is_vetted, match_tools
+from reservoir.agents.capability import Capability, find_capability, is_statement
+from reservoir.agents.catalogue import UNKNOWN, is_vetted, match_tools
 from reservoir.agents.findings import looks_like_instruction
 from reservoir.agents.prose import prose_quote, unmarked
 from reservoir.agents.prototypes import type_similarities
@@ -36,7 +37,7 @@ from reservoir.agents.taxonomy import (
 __all__ = [
     "Candidate", "NumberMention", "Sentence", "ToolMention", "automation_signal",
     "classify_automation", "classify_industry", "extract_candidates", "find_numbers",
-    "find_tools", "split_sentences",
+    "find_tools", "split_sentences", "states_capability",
 ]
 
 # Normalisation assumptions for numbers (documented here, used by find_numbers).
@@ -713,9 +714,84 @@ def extract_candidates(text: str, title: str = "") -> list[Candidate]:
     doc_industries = INDUSTRY.score(f"{title}\n{title}\n{text}")
     groups = _groups(_classify(_passages(feats), doc_types))
     groups = [g for g in groups if _evidence(g)]
+    if not groups:  # no case-study statement: a maker's description of what a product does?
+        found = _capability_candidate(text, feats, doc_types, doc_industries)
+        return [found] if found else []
     _attach_numbers(feats, groups)
     owners = _tool_owners(groups)
     return [_candidate(text, g, doc_industries, feats, owners) for g in groups]
+
+
+def states_capability(text: str) -> bool:
+    """Whether a maker's description states what a product does (the pre-filter's second
+    door: such pages use few of the words case studies use)."""
+    return find_capability([s.text for s in split_sentences(text)]) is not None
+
+
+CAPABILITY_PASSAGE = 3  # sentences of the statement's paragraph that decide its type
+
+
+def _capability_candidate(text: str, feats: list[_Feat], doc_types: dict[str, float],
+                          doc_industries: dict[str, float]) -> Candidate | None:
+    """One opportunity from a capability statement (``capability``), typed like a passage.
+
+    Its passage is the statement with the sentences after it in its paragraph (and a
+    recipe's solution). A passage no type convinces is ``workflow_optimization``: software
+    that does a job between systems is that type by definition (see the type descriptions).
+    Its tools are the product the statement is about and the tools the passage names.
+    """
+    found = find_capability([f.sent.text for f in feats])
+    if found is None:
+        return None
+    key = feats[found.key]
+    following = [f for f in feats[found.key + 1:found.key + CAPABILITY_PASSAGE]
+                 if f.sent.paragraph == key.sent.paragraph and is_statement(f.sent.text)]
+    own = [key, *following, *(feats[i] for i in found.support)]
+    kind = _kind_of(own, doc_types)
+    mentions = _capability_tools(found, feats)
+    tools = list(dict.fromkeys(m.name for m in mentions))
+    passage = " ".join(f.sent.text for f in own)
+    industry_quotes = _industry_quotes(_industries(passage, doc_industries, own, feats), own,
+                                       feats)
+    evidence = [key, *(f for f in (feats[i] for i in found.support) if prose_quote(f.sent.text))]
+    return Candidate(
+        automation_type=kind, title=_title(type_label(kind, passage), tools, list(industry_quotes)),
+        summary=prose_quote(key.sent.text) or key.sent.text,
+        evidence=[prose_quote(f.sent.text) or f.sent.text for f in evidence],
+        industries=list(industry_quotes), industry_quotes=industry_quotes,
+        tools=tools, numbers=sorted((n for f in own for n in f.numbers), key=lambda n: n.start),
+        steps=_steps(own), complexity=_complexity(mentions, [], passage),
+        score=round(sum(f.signal for f in own), 2), tool_mentions=mentions)
+
+
+def _kind_of(feats: list[_Feat], doc_types: dict[str, float]) -> str:
+    scores: dict[str, float] = {}
+    for feat in feats:
+        _add(scores, feat.types)
+    keywords = max((sum(f.keywords.get(k, 0.0) for f in feats) for k in scores), default=0.0)
+    _add(scores, doc_types, DOC_PRIOR)
+    sim = (type_similarities([" ".join(f.sent.text for f in feats)]) or [{}])[0]
+    kind = _kind(scores, sim, keywords)
+    return "workflow_optimization" if kind == "other" else kind
+
+
+def _capability_tools(found: Capability, feats: list[_Feat]) -> list[ToolMention]:
+    """The product the statement is about (catalogue name, else as written), then the tools
+    the statement itself (and a recipe's solution) names: a platform that the rest of a
+    readme mentions ("a connector for <platform>") is where the product runs, not what the
+    document is about."""
+    out: list[ToolMention] = []
+    if found.product and found.product_sentence is not None:
+        sent = feats[found.product_sentence].sent
+        at = sent.text.lower().find(found.product.lower())
+        if at >= 0:
+            start, end = sent.start + at, sent.start + at + len(found.product)
+            known = [t for t in feats[found.product_sentence].tools
+                     if t.start < end and t.end > start]
+            written = sent.text[at:at + len(found.product)]
+            out += known or [ToolMention(written, UNKNOWN, written, sent.text, start, end)]
+    out += [t for i in (found.key, *found.support) for t in feats[i].tools]
+    return list({m.name: m for m in reversed(out)}.values())[::-1]
 
 
 def _tool_owners(groups: list[_Group]) -> dict[str, str]:

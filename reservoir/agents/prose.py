@@ -72,6 +72,11 @@ def is_setup_instruction(sentence: str) -> bool:
     return bool(_IMPERATIVE.match(text)) and bool(_UI_NOUN.search(text))
 
 
+def is_imperative(sentence: str) -> bool:
+    """Starts with a verb addressed to the reader ("Use the … node", "Set the topic …")."""
+    return bool(_IMPERATIVE.match(strip_markers(sentence).strip()))
+
+
 def is_call_to_action(sentence: str) -> bool:
     return bool(_CALL_TO_ACTION.search(strip_markers(sentence).strip()))
 

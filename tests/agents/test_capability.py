@@ -1,0 +1,74 @@
+"""Capability statements: makers' descriptions of what a product, an agent or a recipe does.
+
+The examples are written for this test in the general forms the module names; none is a
+sentence of the real-text corpus.
+"""
+
+from __future__ import annotations
+
+from reservoir.agents.capability import find_capability, is_statement, product_name
+from reservoir.agents.extractive import extract_candidates, split_sentences
+
+
+def _capability(text: str):
+    sentences = [s.text for s in split_sentences(text)]
+    return sentences, find_capability(sentences)
+
+
+def test_a_named_agent_that_acts_names_its_product() -> None:
+    text = ("The Zorblix agent receives events from other agents and sends them to a Zorblix "
+            "channel.\nSet the channel name in the options.")
+    sentences, found = _capability(text)
+    assert found is not None and found.key == 0
+    assert found.product == "Zorblix" and found.product_sentence == 0
+
+
+def test_function_names_and_class_names_are_not_products() -> None:
+    assert product_name("Gap Detector") is None
+    assert product_name("LocalFileAgent") is None
+    assert product_name("The Delay Agent") is None
+    assert product_name("YakYak") == "YakYak"            # a brand with an inner capital
+    assert product_name("Quorvex Connector for Power Automate") == "Quorvex"
+
+
+def test_a_title_line_names_the_product_of_a_sentence_without_subject() -> None:
+    text = ("Quorvex Rates\nProvides access to daily exchange rates through a REST API for "
+            "your flows.\nPublisher: someone\nPrerequisites\nAn API key is required.")
+    sentences, found = _capability(text)
+    assert found is not None and sentences[found.key].startswith("Provides access")
+    assert found.product == "Quorvex Rates" and found.product_sentence == 0
+
+
+def test_a_problem_and_its_solution_go_together() -> None:
+    text = ("Problem\nYou want to turn a CSV file into one message per row.\nSolution\n"
+            "Use the CSV node to parse the file and split it into messages.\n")
+    sentences, found = _capability(text)
+    assert found is not None
+    assert sentences[found.key].startswith("You want to")
+    assert [sentences[i] for i in found.support] == [
+        "Use the CSV node to parse the file and split it into messages."]
+
+
+def test_text_without_software_states_no_capability() -> None:
+    text = ("Problem\nYou want to bake a loaf with a crisp crust.\nSolution\n"
+            "Use the top shelf and a tray of water for the first twenty minutes.")
+    assert _capability(text)[1] is None
+
+
+def test_title_case_headlines_are_not_statements() -> None:
+    assert not is_statement("Zorblix Sends Invoices To Every Customer Automatically Now")
+    assert is_statement("The Zorblix agent sends invoices to every customer")
+
+
+def test_a_maker_description_becomes_one_traced_finding() -> None:
+    text = ("Quorvex SMS\nThe Quorvex connector allows you to send and receive SMS messages "
+            "from your flows. Replies arrive as events that can start another flow.\n"
+            "Prerequisites\nYou need a Quorvex account and an API key.")
+    [found] = extract_candidates(text, title="Quorvex SMS")
+    assert found.evidence == ["The Quorvex connector allows you to send and receive SMS "
+                              "messages from your flows."]
+    assert found.tools == ["Quorvex"]
+    assert all(m.sentence in text and text[m.start:m.end] == m.alias
+               for m in found.tool_mentions)
+    assert found.automation_type != "other"
+    assert found.industries == [] and not found.industry_quotes
