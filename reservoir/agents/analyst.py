@@ -21,7 +21,7 @@ from reservoir.agents import extractive
 from reservoir.agents.findings import Finding, NumberClaim, opportunity_key
 from reservoir.agents.prose import unmarked
 from reservoir.agents.verify import claim_count, verify
-from reservoir.graphs.context import Deps
+from reservoir.deps import Deps
 from reservoir.llm import BudgetExhausted
 from reservoir.memory.db import session_scope
 from reservoir.memory.documents import mark_analysed

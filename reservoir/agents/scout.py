@@ -9,8 +9,7 @@ import asyncio
 import logging
 from typing import Any
 
-from reservoir.graphs.context import Deps
-from reservoir.graphs.state import ScoutTask, SourceSummary
+from reservoir.deps import Deps, ScoutTask, SourceSummary
 from reservoir.memory import sources as source_queries
 from reservoir.memory.db import session_scope
 from reservoir.memory.documents import DocumentIn, replace_chunks, upsert_document
