@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from qdrant_client import QdrantClient
     from qdrant_client.models import Filter
 
-    from reservoir.memory.models import Document, DocumentChunk, Opportunity
 
 OPPORTUNITIES = "opportunities"
 DOCUMENTS = "documents"
@@ -152,29 +151,8 @@ def sparse_encode(text: str, *, query: bool = False) -> tuple[list[int], list[fl
     return indices, [weights[i] for i in indices]
 
 
-# --------------------------------------------------------------------------- payload helpers
-
-
-def _ts(value: Any) -> float | None:
-    from reservoir.memory.models import as_utc
-
-    return as_utc(value).timestamp() if value is not None else None  # type: ignore[union-attr]
-
-
-def opportunity_text(opp: Opportunity) -> str:
-    """What an opportunity's vector encodes (the analyst embeds the same string)."""
-    return f"{opp.title}. {opp.summary}"
-
-
-def opportunity_payload(opp: Opportunity) -> dict[str, Any]:
-    return {"automation_type": opp.automation_type, "industries": list(opp.industries),
-            "status": opp.status, "first_seen_ts": _ts(opp.first_seen),
-            "last_seen_ts": _ts(opp.last_seen)}
-
-
-def chunk_payload(chunk: DocumentChunk, document: Document) -> dict[str, Any]:
-    return {"document_id": chunk.document_id, "source_id": document.source_id,
-            "published_ts": _ts(document.published_at or document.fetched_at)}
+# --------------------------------------------------------------------------- payloads
+# What the text and payload of each point are: reservoir/memory/indexing.py.
 
 
 def _normalise_payload(payload: dict[str, Any]) -> dict[str, Any]:

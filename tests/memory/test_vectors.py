@@ -18,6 +18,7 @@ from qdrant_client import models
 
 from reservoir.config import Settings
 from reservoir.memory.db import session_scope
+from reservoir.memory.indexing import opportunity_payload, opportunity_text
 from reservoir.memory.models import Opportunity
 from reservoir.memory.search import OpportunityFilters, search_opportunities
 from reservoir.memory.vectors import (
@@ -27,8 +28,6 @@ from reservoir.memory.vectors import (
     VectorStoreError,
     close_clients,
     get_vector_store,
-    opportunity_payload,
-    opportunity_text,
     sparse_encode,
 )
 
