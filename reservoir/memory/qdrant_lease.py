@@ -250,21 +250,23 @@ class LocalLease:
 
     # -- the idle holder's watcher
     def _start_watcher(self) -> None:
-        if self._watcher is not None and self._watcher.is_alive():
-            return
-        self._watcher = threading.Thread(target=self._watch, name="reservoir-qdrant-lease",
-                                         daemon=True)
-        self._watcher.start()
+        """Called under the mutex when the client opens; the watcher ends when it closes."""
+        if self._watcher is None:
+            self._watcher = threading.Thread(target=self._watch, name="reservoir-qdrant-lease",
+                                             daemon=True)
+            self._watcher.start()
 
     def _watch(self) -> None:
         """While leased, hand over between operations whenever another process waits."""
-        while True:  # one daemon thread per directory and process, for the process's life
+        while True:
             time.sleep(WATCH_SECONDS)
-            if self._client is None or not self.others_waiting() \
-                    or not self.mutex.acquire(blocking=False):
-                continue
+            if not self.mutex.acquire(blocking=False):
+                continue  # an operation is running: `hold` hands over at its end
             try:
-                if self._depth == 0 and self._client is not None:
+                if self._client is None:
+                    self._watcher = None
+                    return
+                if self._depth == 0 and self.others_waiting():
                     self._release(handover=True)
             finally:
                 self.mutex.release()
