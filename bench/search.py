@@ -142,7 +142,8 @@ def bench_embedding(args: argparse.Namespace, root: Path, rng: random.Random) ->
 
     from reservoir.config import load_settings
     from reservoir.memory.embeddings import get_embedder
-    from reservoir.memory.vectors import VectorStore, opportunity_payload
+    from reservoir.memory.indexing import opportunity_payload
+    from reservoir.memory.vectors import VectorStore
 
     settings = load_settings(data_dir=root / "embed")
     embedder = get_embedder(settings)

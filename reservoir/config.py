@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     database_url: str | None = None
     qdrant_url: str | None = None
     qdrant_api_key: SecretStr | None = None
+    # Embedded Qdrant is handed between processes one operation at a time; how long one
+    # waits for a holder that does not hand it over before saying which process holds it.
+    store_wait: float = Field(30.0, ge=0)
     redis_url: str | None = None
     checkpointer: Literal["auto", "sqlite", "postgres", "memory"] = "auto"
 

@@ -284,3 +284,32 @@ def follow(settings: Settings, run_id: str, on_event: EventCallback | None = Non
            after: int = 0, timeout: float | None = None) -> str:
     """Follow a run's events from the database until it finishes or waits; its status."""
     return get_launcher(settings).follow(run_id, on_event, after=after, timeout=timeout)
+
+
+def scheduled_discovery(tick: str | None = None) -> str | None:
+    """The RQ task the cron scheduler enqueues: record the nightly run and queue it."""
+    from reservoir.config import load_settings
+    from reservoir.worker import start_scheduled_run
+
+    settings = load_settings()
+    launcher = RqLauncher(settings)
+    run_id = start_scheduled_run(settings, tick=tick, alive=lambda run: launcher.is_active(run.id))
+    if run_id is not None:
+        launcher.launch(run_id)
+    return run_id
+
+
+def build_cron_scheduler(settings: Settings, connection: Redis | None = None,
+                         name: str = "") -> Any:
+    """RQ's cron scheduler (made safe to run twice) enqueueing `scheduled_discovery`.
+
+    Here rather than in worker.py: the task goes through the launcher, and the launcher uses
+    the worker's queue helpers, so the dependency points one way (launcher → worker).
+    """
+    from reservoir import worker
+
+    scheduler = worker.ReservoirCronScheduler(
+        connection=connection or worker.redis_connection(settings), name=name)
+    scheduler.register(scheduled_discovery, worker.QUEUE_NAME, cron=settings.schedule_cron,
+                       job_timeout=worker.SCHEDULE_JOB_TIMEOUT, name=worker.SCHEDULE_NAME)
+    return scheduler

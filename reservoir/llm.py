@@ -8,6 +8,7 @@ tests and benchmarks) and ``none`` (the default: agents use their deterministic 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import logging
 import time
@@ -16,81 +17,19 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
-from pydantic import ConfigDict, PrivateAttr
+from langchain_core.messages import BaseMessage
 
 from reservoir.config import Settings
 from reservoir.limiter import AdaptiveConcurrency, shared_rate_limiter
 from reservoir.memory.hashing import short_hash
 
+# The scripted model lives in its own module; named here for existing imports.
+from reservoir.scripted_model import Responder, ScriptedChatModel  # noqa: F401
+
 log = logging.getLogger(__name__)
 
-Responder = Callable[[list[BaseMessage]], str]
-
-
-class ScriptedChatModel(BaseChatModel):
-    """A chat model that answers from a queue or a function, and records what it was asked.
-
-    Stands in for the model only where the real one is outside the machine (an LLM API).
-    """
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    replies: list[str] = []
-    responder: Responder | None = None
-    latency: float = 0.0
-    model_name: str = "scripted"
-    _calls: list[list[BaseMessage]] = PrivateAttr(default_factory=list)
-    _options: list[dict[str, Any]] = PrivateAttr(default_factory=list)
-
-    @property
-    def calls(self) -> list[list[BaseMessage]]:
-        return self._calls
-
-    @property
-    def options(self) -> list[dict[str, Any]]:
-        """The call options (max_tokens, response_format, …) each call was made with."""
-        return self._options
-
-    def enqueue(self, *replies: str) -> ScriptedChatModel:
-        self.replies.extend(replies)
-        return self
-
-    @property
-    def _llm_type(self) -> str:
-        return "scripted"
-
-    def _reply(self, messages: list[BaseMessage], options: dict[str, Any]) -> ChatResult:
-        self._calls.append(list(messages))
-        self._options.append(options)
-        if self.replies:
-            text = self.replies.pop(0)
-        elif self.responder is not None:
-            text = self.responder(messages)
-        else:
-            raise RuntimeError("ScriptedChatModel has no reply queued")
-        prompt_tokens = sum(len(str(m.content)) for m in messages) // 4
-        message = AIMessage(content=text, usage_metadata={
-            "input_tokens": prompt_tokens, "output_tokens": len(text) // 4,
-            "total_tokens": prompt_tokens + len(text) // 4,
-        })
-        return ChatResult(generations=[ChatGeneration(message=message)])
-
-    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                  run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
-        if self.latency:
-            time.sleep(self.latency)
-        return self._reply(messages, kwargs)
-
-    async def _agenerate(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                         run_manager: AsyncCallbackManagerForLLMRun | None = None,
-                         **kwargs: Any) -> ChatResult:
-        if self.latency:
-            await asyncio.sleep(self.latency)
-        return self._reply(messages, kwargs)
+ChatFactory = Callable[[Settings, str], BaseChatModel]
 
 
 def _openai_model(settings: Settings, role: str) -> BaseChatModel:
@@ -125,24 +64,26 @@ def _local_model(settings: Settings, role: str) -> BaseChatModel:
                         temperature=settings.llm_temperature, n_ctx=8192, verbose=False)
 
 
-def _fake_model(settings: Settings, role: str) -> BaseChatModel:
-    from reservoir.agents.fake_model import extractive_responder
-
-    return ScriptedChatModel(responder=extractive_responder, latency=settings.llm_fake_latency,
-                             model_name=f"fake-{role}")
-
-
-PROVIDERS: dict[str, Callable[[Settings, str], BaseChatModel]] = {
+PROVIDERS: dict[str, ChatFactory] = {
     "openai": _openai_model,
     "local": _local_model,
-    "fake": _fake_model,
 }
+# Providers defined above this module's users register themselves when imported; this names
+# the module to import for each, so llm.py imports none of them (no import cycle).
+PROVIDER_MODULES: dict[str, str] = {"fake": "reservoir.agents.fake_model"}
+
+
+def register_chat_provider(name: str, factory: ChatFactory) -> None:
+    """Make ``RESERVOIR_LLM_PROVIDER=name`` build its chat models with ``factory``."""
+    PROVIDERS[name] = factory
 
 
 def get_chat_model(settings: Settings, role: str) -> BaseChatModel | None:
     """The model for an agent role, or None: the agent then uses its deterministic strategy."""
     if settings.llm_provider == "none":
         return None
+    if settings.llm_provider not in PROVIDERS and settings.llm_provider in PROVIDER_MODULES:
+        importlib.import_module(PROVIDER_MODULES[settings.llm_provider])
     return PROVIDERS[settings.llm_provider](settings, role)
 
 

@@ -590,18 +590,6 @@ def start_scheduled_run(settings: Settings, *, tick: str | None,
     return run_id
 
 
-def scheduled_discovery(tick: str | None = None) -> str | None:
-    """The RQ task the cron scheduler enqueues: record the nightly run and queue it."""
-    from reservoir.launcher import RqLauncher
-
-    settings = load_settings()
-    launcher = RqLauncher(settings)
-    run_id = start_scheduled_run(settings, tick=tick, alive=lambda run: launcher.is_active(run.id))
-    if run_id is not None:
-        launcher.launch(run_id)
-    return run_id
-
-
 def tick_key(name: str, tick: datetime) -> str:
     return f"reservoir:schedule-tick:{name}:{int(tick.timestamp())}"
 
@@ -633,14 +621,6 @@ class ReservoirCronScheduler(CronScheduler):
             job.set_enqueue_time(enqueue_time)
             due.append(job)
         return due
-
-
-def build_cron_scheduler(settings: Settings, connection: Redis | None = None,
-                         name: str = "") -> ReservoirCronScheduler:
-    scheduler = ReservoirCronScheduler(connection=connection or redis_connection(settings), name=name)
-    scheduler.register(scheduled_discovery, QUEUE_NAME, cron=settings.schedule_cron,
-                       job_timeout=SCHEDULE_JOB_TIMEOUT, name=SCHEDULE_NAME)
-    return scheduler
 
 
 def next_tick(cron: str, after: datetime | None = None) -> datetime:

@@ -21,10 +21,11 @@ from reservoir.agents import extractive
 from reservoir.agents.findings import Finding, NumberClaim, opportunity_key
 from reservoir.agents.prose import unmarked
 from reservoir.agents.verify import claim_count, verify
-from reservoir.graphs.context import Deps
+from reservoir.deps import Deps
 from reservoir.llm import BudgetExhausted
 from reservoir.memory.db import session_scope
 from reservoir.memory.documents import mark_analysed
+from reservoir.memory.indexing import opportunity_items
 from reservoir.memory.models import Document, Opportunity, Run
 from reservoir.memory.opportunities import (
     EvidenceIn,
@@ -202,16 +203,10 @@ def merge_document(deps: Deps, doc: DocView, findings: list[Finding], version: s
         if row is not None:
             row.signal = signal
             mark_analysed(session, row, version)
-        rows = [session.get(Opportunity, i) for i in touched]
-        payload = [(o.id, f"{o.title}. {o.summary}", _payload(o)) for o in rows if o]
-    if payload:
-        deps.vector_store().upsert_opportunities(payload)
+        items = opportunity_items(session.get(Opportunity, i) for i in touched)
+    if items:
+        deps.vector_store().upsert_opportunities(items)
     return touched, created
-
-
-def _payload(opp: Opportunity) -> dict[str, Any]:
-    return {"automation_type": opp.automation_type, "industries": opp.industries,
-            "status": opp.status, "last_seen_ts": opp.last_seen.timestamp()}
 
 
 def restore_missing_vectors(deps: Deps) -> int:
@@ -223,12 +218,11 @@ def restore_missing_vectors(deps: Deps) -> int:
         if not opps:
             return 0
         found, _ = deps.vector_store().vectors_for(OPPORTUNITIES, list(opps))
-        missing = [opps[i] for i in set(opps) - set(found)]
-        payload = [(o.id, f"{o.title}. {o.summary}", _payload(o)) for o in missing]
-    if payload:
-        log.warning("restoring %d opportunity vectors missing after an interruption", len(payload))
-        deps.vector_store().upsert_opportunities(payload)
-    return len(payload)
+        items = opportunity_items(opps[i] for i in set(opps) - set(found))
+    if items:
+        log.warning("restoring %d opportunity vectors missing after an interruption", len(items))
+        deps.vector_store().upsert_opportunities(items)
+    return len(items)
 
 
 async def analyse_pending(deps: Deps, *, run_id: str | None = None,

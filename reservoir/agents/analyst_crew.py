@@ -28,7 +28,7 @@ from reservoir.agents.analyst_llm import MAX_DOCUMENT_CHARS, build_messages, par
 from reservoir.agents.analyst_llm import TASK as EXTRACT_TASK
 from reservoir.agents.findings import Finding
 from reservoir.config import Settings, disable_telemetry
-from reservoir.graphs.context import Deps
+from reservoir.deps import Deps
 from reservoir.llm import LlmClient
 from reservoir.memory.models import AUTOMATION_TYPES
 from reservoir.prompts import active_prompt

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from reservoir.agents.extractive import split_sentences
 from reservoir.agents.findings import Extraction, Finding
-from reservoir.graphs.context import Deps
+from reservoir.deps import Deps
 from reservoir.memory.models import AUTOMATION_TYPES
 from reservoir.prompts import active_prompt
 

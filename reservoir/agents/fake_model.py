@@ -11,7 +11,12 @@ from __future__ import annotations
 import json
 import re
 
+from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
+
+from reservoir.config import Settings
+from reservoir.llm import register_chat_provider
+from reservoir.scripted_model import ScriptedChatModel
 
 _DOC = re.compile(r"<document>\n?(.*?)\n?</document>", re.S)
 _TITLE = re.compile(r"^Title: (.*)$", re.M)
@@ -48,3 +53,12 @@ def _prose_reply(prompt: str) -> str:
     if cited:
         return "The reservoir holds: " + "; ".join(f"{title} [{n}]" for n, title in cited[:3]) + "."
     return "The reservoir holds nothing relevant to this question yet."
+
+
+def fake_chat_model(settings: Settings, role: str) -> BaseChatModel:
+    """The `fake` provider: the scripted model answering with the deterministic strategies."""
+    return ScriptedChatModel(responder=extractive_responder, latency=settings.llm_fake_latency,
+                             model_name=f"fake-{role}")
+
+
+register_chat_provider("fake", fake_chat_model)

@@ -19,7 +19,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from sqlmodel import col, select
 
 from reservoir.agents import extractive
-from reservoir.graphs.context import Deps
+from reservoir.deps import Deps
 from reservoir.memory.db import session_scope
 from reservoir.memory.models import (
     BusinessProfile,

@@ -9,13 +9,13 @@ import asyncio
 import logging
 from typing import Any
 
-from reservoir.graphs.context import Deps
-from reservoir.graphs.state import ScoutTask, SourceSummary
+from reservoir.deps import Deps, ScoutTask, SourceSummary
 from reservoir.memory import sources as source_queries
 from reservoir.memory.db import session_scope
 from reservoir.memory.documents import DocumentIn, replace_chunks, upsert_document
 from reservoir.memory.hashing import canonical_url
 from reservoir.memory.http_cache import SqlValidatorCache
+from reservoir.memory.indexing import chunk_items
 from reservoir.memory.models import Source
 from reservoir.memory.vectors import DOCUMENTS
 
@@ -73,27 +73,13 @@ def _read_from_itself(item: Any) -> bool:
     return fetched is None or canonical_url(fetched) == canonical_url(item.url)
 
 
-def _embed_chunks(deps: Deps, chunk_texts: dict[int, str], doc_of: dict[int, int],
-                  source_id: int) -> None:
+def _embed_chunks(deps: Deps, chunk_texts: dict[int, str]) -> None:
+    """Index the new chunks; their payload (document, source, published_ts) is indexing's."""
     if not chunk_texts:
         return
-    deps.vector_store().upsert_chunks([
-        (chunk_id, text, {"document_id": doc_of.get(chunk_id), "source_id": source_id})
-        for chunk_id, text in chunk_texts.items()
-    ])
-
-
-def _chunk_owners(deps: Deps, chunk_ids: list[int]) -> dict[int, int]:
-    from sqlmodel import col, select
-
-    from reservoir.memory.models import DocumentChunk
-
-    if not chunk_ids:
-        return {}
     with session_scope(deps.settings) as session:
-        rows = session.exec(select(DocumentChunk.id, DocumentChunk.document_id)
-                            .where(col(DocumentChunk.id).in_(chunk_ids))).all()
-    return {cid: did for cid, did in rows}
+        items = chunk_items(session, chunk_texts)
+    deps.vector_store().upsert_chunks(items)
 
 
 async def scout_source(task: ScoutTask, deps: Deps) -> dict[str, Any]:
@@ -120,8 +106,7 @@ async def scout_source(task: ScoutTask, deps: Deps) -> dict[str, Any]:
                                                         task["run_id"], stale)
     if stale:  # before the upsert: a reused id must end up with its new vector
         await asyncio.to_thread(deps.vector_store().delete, DOCUMENTS, stale)
-    owners = _chunk_owners(deps, list(to_embed))
-    await asyncio.to_thread(_embed_chunks, deps, to_embed, owners, source.id)
+    await asyncio.to_thread(_embed_chunks, deps, to_embed)
     with session_scope(deps.settings, write=True) as session:
         cache.flush(session)
         source_queries.record_success(session, session.get(Source, source.id))

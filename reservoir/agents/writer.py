@@ -15,7 +15,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from sqlmodel import col, func, select
 
 from reservoir.agents.verify import unsupported_figures
-from reservoir.graphs.context import Deps
+from reservoir.deps import Deps
 from reservoir.memory.db import session_scope
 from reservoir.memory.models import (
     BusinessProfile,

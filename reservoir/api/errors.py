@@ -7,13 +7,17 @@ exception becomes a 500 that names nothing internal, while the traceback goes to
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from reservoir.memory.qdrant_lease import VectorStoreError
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +89,48 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(422, "validation_error", f"{where}: {first['msg']}", errors)
 
 
+_SQLITE_CONSTRAINT = re.compile(r"(UNIQUE|NOT NULL|CHECK) constraint failed: ([\w.]+)")
+_PG_KEY = re.compile(r"Key \(([^)]+)\)=")
+
+
+def constraint_field(exc: IntegrityError) -> str | None:
+    """The column a constraint violation is about, from SQLite's or PostgreSQL's message."""
+    orig = exc.orig
+    diag = getattr(orig, "diag", None)
+    if diag is not None and getattr(diag, "column_name", None):
+        return str(diag.column_name)
+    text = str(orig)
+    if found := _PG_KEY.search(text):
+        return found.group(1).split(",")[0].strip()
+    if found := _SQLITE_CONSTRAINT.search(text):
+        return found.group(2).split(".")[-1]
+    return None
+
+
+async def _constraint_violation(request: Request, exc: Exception) -> JSONResponse:
+    """A write the database refused (a taken unique name, a missing row): 409 naming the field.
+
+    Routes check what they can before writing; this is the net for what only the database
+    knows (two requests racing for the same name), so no input ever ends in a 500.
+    """
+    assert isinstance(exc, IntegrityError)
+    field = constraint_field(exc)
+    log.info("constraint violation on %s %s: %s", request.method, request.url.path, exc.orig)
+    text = str(exc.orig)
+    if "UNIQUE" in text.upper() or "duplicate key" in text:
+        message = f"{field or 'a unique field'}: this value is already taken"
+    elif "FOREIGN KEY" in text.upper():
+        message = f"{field or 'a reference'}: refers to something that does not exist"
+    else:
+        message = f"{field or 'a field'}: the value breaks a constraint of the store"
+    return error_response(409, "conflict", message, {"field": field})
+
+
+async def _store_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+    """The embedded vector store was not handed over in time: say who holds it."""
+    return error_response(503, "unavailable", str(exc), headers={"Retry-After": "5"})
+
+
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, "internal_error", "internal server error")
@@ -93,4 +139,6 @@ async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(VectorStoreError, _store_unavailable)
+    app.add_exception_handler(IntegrityError, _constraint_violation)
     app.add_exception_handler(Exception, _unhandled)

@@ -8,6 +8,7 @@ from typing import Any
 import typer
 
 from reservoir.cli.common import JsonOpt, console, fail, print_json, settings
+from reservoir.memory.qdrant_lease import VectorStoreError
 
 
 def ask(
@@ -25,7 +26,7 @@ def ask(
 
     try:
         result = asyncio.run(ask_graph(settings(), question, thread_id=thread, on_token=stream))
-    except ValueError as exc:
+    except (ValueError, VectorStoreError) as exc:
         fail(str(exc))
     if as_json:
         print_json({"answer": result.answer, "citations": result.citations,

@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from reservoir.config import ConfigError, Settings, load_settings
 from reservoir.memory.db import session_scope
+from reservoir.memory.qdrant_lease import VectorStoreError
 
 console = Console()
 err_console = Console(stderr=True)
@@ -43,7 +44,7 @@ def session() -> Iterator[Session]:
     try:
         with session_scope(settings()) as db:
             yield db
-    except (ValueError, LookupError) as exc:
+    except (ValueError, LookupError, VectorStoreError) as exc:
         fail(str(exc))
 
 

@@ -15,6 +15,7 @@ from reservoir.cli.common import (
     print_page,
     print_table,
     session,
+    settings,
     shorten,
 )
 from reservoir.memory import opportunities as opp_queries
@@ -75,7 +76,11 @@ def show(opp_id: int = typer.Argument(..., help="Opportunity id."), as_json: boo
 @app.command("status")
 def set_status(opp_id: int = typer.Argument(...),
                status: str = typer.Argument(..., help="new, approved, rejected or archived.")) -> None:
-    """Change an opportunity's status."""
+    """Change an opportunity's status (and the status its vector's payload carries)."""
+    from reservoir.memory.indexing import status_changed
+    from reservoir.memory.vectors import get_vector_store
+
     with session() as db:
-        opp_queries.set_status(db, opp_id, status)
+        opp = opp_queries.set_status(db, opp_id, status)
+        status_changed(get_vector_store(settings()), opp)
     typer.echo(f"opportunity {opp_id} is now {status}")

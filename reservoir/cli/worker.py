@@ -50,7 +50,7 @@ def scheduler(
     log_level: str = typer.Option("info", "--log-level"),
 ) -> None:
     """Enqueue a discovery run over all active sources and profiles on RESERVOIR_SCHEDULE_CRON."""
-    from reservoir.worker import build_cron_scheduler
+    from reservoir.launcher import build_cron_scheduler
 
     cfg = settings()
     if not cfg.redis_url:

@@ -89,6 +89,15 @@ def _store(settings: Settings, examples: list[dict[str, Any]]) -> tuple[dict[int
     return examples_of, chunks
 
 
+def _index_chunks(settings: Settings, store: Any, chunks: dict[int, tuple[int, str]]) -> None:
+    """As the scout does: through the indexing module, so the payload is the production one."""
+    from reservoir.memory.db import session_scope
+    from reservoir.memory.indexing import index_chunks
+
+    with session_scope(settings) as session:
+        index_chunks(store, session, {chunk_id: text for chunk_id, (_, text) in chunks.items()})
+
+
 def _finding_texts(deps: Any) -> list[str]:
     """What the analyst will embed (its findings' "title. summary"), to embed in one batch."""
     from reservoir.agents.analyst import extractive_findings, pending_documents
@@ -99,7 +108,7 @@ def _finding_texts(deps: Any) -> list[str]:
 
 async def _build(base: Settings, examples: list[dict[str, Any]]) -> Sandbox:
     from reservoir.agents.analyst import analyse_pending
-    from reservoir.graphs.context import Deps
+    from reservoir.deps import Deps
     from reservoir.llm import LlmClient
     from reservoir.memory.embeddings import get_embedder
     from reservoir.memory.vectors import VectorStore
@@ -110,9 +119,7 @@ async def _build(base: Settings, examples: list[dict[str, Any]]) -> Sandbox:
     examples_of, chunks = await asyncio.to_thread(_store, settings, examples)
     store = VectorStore(settings, embedder=MemoEmbedder(get_embedder(settings)))
     deps = Deps(settings=settings, llm=LlmClient(settings, models={}), vectors=store)
-    await asyncio.to_thread(store.upsert_chunks, [
-        (chunk_id, text, {"document_id": doc_id, "source_id": None})
-        for chunk_id, (doc_id, text) in chunks.items()])
+    await asyncio.to_thread(_index_chunks, settings, store, chunks)
     await asyncio.to_thread(lambda: store.embedder.prime(_finding_texts(deps)))
     result = await analyse_pending(deps)
     return Sandbox(settings, examples_of, len(result["opportunity_ids"]), store)

@@ -18,11 +18,11 @@ from typing import Any
 from reservoir.agents import answers, relevance
 from reservoir.agents.followup import rewrite
 from reservoir.config import get_settings
+from reservoir.deps import Deps
 from reservoir.evals import metrics as m
 from reservoir.evals.splits import COMMITTED
 from reservoir.evals.tasks import DATASETS_DIR, TASKS, TaskContext, load_jsonl
 from reservoir.graphs.ask import scored_candidates
-from reservoir.graphs.context import Deps
 from reservoir.llm import LlmClient
 
 THRESHOLDS = [round(0.30 + 0.02 * i, 2) for i in range(14)]

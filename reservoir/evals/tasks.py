@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from reservoir.config import Settings
+from reservoir.deps import Deps
 from reservoir.evals import metrics as m
 from reservoir.evals.splits import NOT_BUILT, REAL, real_dataset_path, split_of
-from reservoir.graphs.context import Deps
 from reservoir.llm import LlmClient
 
 DATASETS_DIR = Path(__file__).resolve().parent / "datasets"

@@ -28,7 +28,7 @@ from reservoir.agents.extractive import find_numbers, split_sentences
 from reservoir.agents.followup import Turn, read_filters, rewrite
 from reservoir.agents.relevance import Candidate
 from reservoir.config import Settings
-from reservoir.graphs.context import Deps
+from reservoir.deps import Deps
 from reservoir.graphs.state import AskState
 from reservoir.memory.checkpoint import open_checkpointer
 from reservoir.memory.db import session_scope

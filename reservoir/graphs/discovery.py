@@ -17,7 +17,7 @@ from langgraph.types import Command, Send, interrupt
 from sqlmodel import col, select
 
 from reservoir.agents import analyst, roi, scout, writer
-from reservoir.graphs.context import Deps
+from reservoir.deps import Deps
 from reservoir.graphs.state import DiscoveryState, ScoutTask
 from reservoir.memory.db import session_scope
 from reservoir.memory.models import Opportunity, Report, RoiEstimate, Run, Source

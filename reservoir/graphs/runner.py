@@ -14,7 +14,7 @@ from typing import Any
 from langgraph.types import Command
 
 from reservoir.config import Settings
-from reservoir.graphs.context import Deps
+from reservoir.deps import Deps
 from reservoir.graphs.discovery import build_discovery_graph
 from reservoir.llm import LlmClient
 from reservoir.memory import runs as run_queries

@@ -5,6 +5,11 @@ from __future__ import annotations
 import operator
 from typing import Annotated, Any, TypedDict
 
+from reservoir.deps import ScoutTask, SourceSummary
+
+__all__ = ["AskState", "DiscoveryState", "ScoutTask", "SourceSummary", "merge_counts",
+           "union_ids"]
+
 
 def merge_counts(left: dict[str, int], right: dict[str, int]) -> dict[str, int]:
     out = dict(left or {})
@@ -16,17 +21,6 @@ def merge_counts(left: dict[str, int], right: dict[str, int]) -> dict[str, int]:
 def union_ids(left: list[int], right: list[int]) -> list[int]:
     seen = set(left or [])
     return list(left or []) + [i for i in right or [] if i not in seen and not seen.add(i)]
-
-
-class SourceSummary(TypedDict):
-    source_id: int
-    name: str
-    fetched: int
-    new: int
-    unchanged: int
-    duplicate: int
-    failed: int
-    error: str | None
 
 
 class DiscoveryState(TypedDict, total=False):
@@ -46,14 +40,6 @@ class DiscoveryState(TypedDict, total=False):
     counters: Annotated[dict[str, int], merge_counts]
     decision: str | None
     notes: Annotated[list[str], operator.add]
-
-
-class ScoutTask(TypedDict):
-    """What one parallel scout branch (a `Send`) receives."""
-
-    run_id: str
-    source_id: int
-    query: str | None
 
 
 class AskState(TypedDict, total=False):

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from reservoir.memory.filters import OpportunityFilter
 from reservoir.memory.hashing import short_hash
 from reservoir.memory.models import (
-    AUTOMATION_TYPES,
     IDEA_SCORES,
     OPPORTUNITY_STATUSES,
     Document,
@@ -21,27 +20,8 @@ from reservoir.memory.models import (
 )
 from reservoir.memory.pagination import Page, paginate
 
-
-@dataclass
-class OpportunityQuery:
-    """Filters shared by the list query, the API and the CLI."""
-
-    automation_type: str | None = None
-    industry: str | None = None
-    status: str | None = None
-    tool: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-    ids: list[int] | None = None
-
-    def validate(self) -> OpportunityQuery:
-        if self.automation_type and self.automation_type not in AUTOMATION_TYPES:
-            raise ValueError(f"unknown automation type {self.automation_type!r}; "
-                             f"choose one of {', '.join(AUTOMATION_TYPES)}")
-        if self.status and self.status not in OPPORTUNITY_STATUSES:
-            raise ValueError(f"unknown status {self.status!r}; "
-                             f"choose one of {', '.join(OPPORTUNITY_STATUSES)}")
-        return self
+# The one opportunity filter (memory/filters.py), under the name the list query used.
+OpportunityQuery = OpportunityFilter
 
 
 @dataclass
@@ -148,32 +128,11 @@ def set_scores(session: Session, opp: Opportunity, scores: dict[str, int]) -> No
     session.add(opp)
 
 
-def filtered(query: OpportunityQuery) -> Any:
-    query.validate()
+def filtered(query: OpportunityFilter) -> Any:
+    """The list query: every opportunity the filter lets through (its one SQL builder)."""
     statement = select(Opportunity)
-    if query.automation_type:
-        statement = statement.where(Opportunity.automation_type == query.automation_type)
-    if query.status:
-        statement = statement.where(Opportunity.status == query.status)
-    if query.since:
-        statement = statement.where(Opportunity.last_seen >= query.since)
-    if query.until:
-        statement = statement.where(Opportunity.last_seen <= query.until)
-    if query.ids is not None:
-        statement = statement.where(col(Opportunity.id).in_(query.ids))
-    if query.industry:
-        statement = statement.where(func.lower(func.cast(Opportunity.industries, _text_type()))
-                                    .contains(f'"{query.industry.lower()}"'))
-    if query.tool:
-        statement = statement.where(func.lower(func.cast(Opportunity.tools, _text_type()))
-                                    .contains(f'"{query.tool.lower()}"'))
-    return statement
-
-
-def _text_type() -> Any:
-    from sqlalchemy import Text
-
-    return Text()
+    clause = query.clause()
+    return statement if clause is None else statement.where(clause)
 
 
 def list_opportunities(session: Session, query: OpportunityQuery | None = None, *,

@@ -23,7 +23,7 @@ def upsert_profile(session: Session, data: dict[str, Any]) -> BusinessProfile:
         raise ValueError("team_size must be at least 1")
     if float(data.get("hourly_rate", 0)) < 0:
         raise ValueError("hourly_rate must be >= 0")
-    profile = get_profile(session, data["name"]) or BusinessProfile(
+    profile = _by_name(session, str(data["name"])) or BusinessProfile(
         name=data["name"], industry=data.get("industry", "other"))
     for key in PROFILE_FIELDS:
         if key in data:
@@ -33,10 +33,22 @@ def upsert_profile(session: Session, data: dict[str, Any]) -> BusinessProfile:
     return profile
 
 
+def _by_name(session: Session, name: str) -> BusinessProfile | None:
+    return session.exec(select(BusinessProfile).where(BusinessProfile.name == name)).first()
+
+
 def get_profile(session: Session, ref: str | int) -> BusinessProfile | None:
-    if isinstance(ref, int) or str(ref).isdigit():
-        return session.get(BusinessProfile, int(ref))
-    return session.exec(select(BusinessProfile).where(BusinessProfile.name == ref)).first()
+    """By name first — a profile may be called "2" — then by id.
+
+    Upserting by name only: looking a digit name up as an id renamed another profile and,
+    when the name was taken, ended in a unique-constraint error (issue 15).
+    """
+    if isinstance(ref, int):
+        return session.get(BusinessProfile, ref)
+    found = _by_name(session, ref)
+    if found is None and ref.isdigit():
+        found = session.get(BusinessProfile, int(ref))
+    return found
 
 
 def list_profiles(session: Session, limit: int = 100, offset: int = 0) -> Page[BusinessProfile]:

@@ -28,9 +28,8 @@ from sqlmodel import Session, col, select
 from reservoir.config import Settings, get_settings
 from reservoir.memory.chunking import STOPWORDS, fts5_query, query_terms
 from reservoir.memory.db import CHUNK_TSV, OPP_TSV, session_scope
+from reservoir.memory.filters import DATE_PARAMS, OpportunityFilter
 from reservoir.memory.models import (
-    AUTOMATION_TYPES,
-    OPPORTUNITY_STATUSES,
     Document,
     DocumentChunk,
     Opportunity,
@@ -38,7 +37,7 @@ from reservoir.memory.models import (
 )
 from reservoir.memory.vectors import DOCUMENTS, OPPORTUNITIES, VectorStore, get_vector_store
 
-__all__ = ["STOPWORDS", "SearchHit", "OpportunityFilters", "ChunkFilters", "query_terms",
+__all__ = ["STOPWORDS", "SearchHit", "OpportunityFilter", "OpportunityFilters", "ChunkFilters", "query_terms",
            "fts5_query", "search_opportunities", "search_chunks", "load_opportunities",
            "load_chunks", "rrf", "qdrant_filter"]
 
@@ -59,27 +58,8 @@ class SearchHit:
     lexical_rank: int | None = None
 
 
-@dataclass
-class OpportunityFilters:
-    automation_type: str | None = None
-    industry: str | None = None
-    status: str | None = None
-    tool: str | None = None
-    since: datetime | None = None  # on last_seen
-    until: datetime | None = None
-
-    def validate(self) -> OpportunityFilters:
-        if self.automation_type and self.automation_type not in AUTOMATION_TYPES:
-            raise ValueError(f"unknown automation type {self.automation_type!r}; "
-                             f"choose one of {', '.join(AUTOMATION_TYPES)}")
-        if self.status and self.status not in OPPORTUNITY_STATUSES:
-            raise ValueError(f"unknown status {self.status!r}; "
-                             f"choose one of {', '.join(OPPORTUNITY_STATUSES)}")
-        return self
-
-    @property
-    def active(self) -> bool:
-        return any(v is not None and v != "" for v in vars(self).values())
+# The one opportunity filter (memory/filters.py), under the name search used.
+OpportunityFilters = OpportunityFilter
 
 
 @dataclass
@@ -122,44 +102,22 @@ CHUNK_TARGET = _CHUNK = _Target(
     DOCUMENTS, "document_chunk", " JOIN document ON document.id = document_chunk.document_id",
     "document_chunk.id", "chunk_fts", "bm25(chunk_fts)", CHUNK_TSV,
     "document_chunk.id DESC")
-_DATES = ("f_since", "f_until")
-
-
-def _like_json(column: str, name: str, value: str, params: dict[str, Any]) -> str:
-    """Case-insensitive element match in a JSON list of strings (either JSON escaping)."""
-    import json
-
-    forms = dict.fromkeys([f'"{value.lower()}"', json.dumps(value.lower())])
-    parts = []
-    for n, form in enumerate(forms):
-        escaped = form.replace("/", "//").replace("%", "/%").replace("_", "/_")
-        params[f"{name}{n}"] = f"%{escaped}%"
-        parts.append(f"lower(CAST({column} AS TEXT)) LIKE :{name}{n} ESCAPE '/'")
-    return "(" + " OR ".join(parts) + ")"
+_DATES = DATE_PARAMS
 
 
 def _filters(target: _Target, filters: Any) -> tuple[list[str], dict[str, Any]]:
     """WHERE conditions (fixed text per filter shape) and their parameters."""
     where: list[str] = []
     params: dict[str, Any] = {}
-    if target is _OPP:
-        when = "opportunity.last_seen"
-        for field, column in (("automation_type", "automation_type"), ("status", "status")):
-            if getattr(filters, field):
-                where.append(f"opportunity.{column} = :f_{field}")
-                params[f"f_{field}"] = getattr(filters, field)
-        if filters.industry:
-            where.append(_like_json("opportunity.industries", "f_ind", filters.industry, params))
-        if filters.tool:
-            where.append(_like_json("opportunity.tools", "f_tool", filters.tool, params))
-    else:
-        when = "coalesce(document.published_at, document.fetched_at)"
-        if filters.source_id is not None:
-            where.append("document.source_id = :f_source")
-            params["f_source"] = filters.source_id
-        if filters.document_id is not None:
-            where.append("document_chunk.document_id = :f_document")
-            params["f_document"] = filters.document_id
+    if target is _OPP:  # the opportunity filter builds its own, as for the list query
+        return filters.conditions(params), params
+    when = "coalesce(document.published_at, document.fetched_at)"
+    if filters.source_id is not None:
+        where.append("document.source_id = :f_source")
+        params["f_source"] = filters.source_id
+    if filters.document_id is not None:
+        where.append("document_chunk.document_id = :f_document")
+        params["f_document"] = filters.document_id
     if filters.since:
         where.append(f"{when} >= :f_since")
         params["f_since"] = as_utc(filters.since)

@@ -21,13 +21,16 @@ from typing import TYPE_CHECKING, Any
 from reservoir.config import Settings
 from reservoir.memory.chunking import STOPWORDS
 from reservoir.memory.embeddings import Embedder, get_embedder
+from reservoir.memory.qdrant_lease import LocalLease, VectorStoreError
+
+__all__ = ["VectorStore", "VectorStoreError", "get_vector_store", "close_client",
+           "close_clients"]
 
 if TYPE_CHECKING:
     import numpy as np
     from qdrant_client import QdrantClient
     from qdrant_client.models import Filter
 
-    from reservoir.memory.models import Document, DocumentChunk, Opportunity
 
 OPPORTUNITIES = "opportunities"
 DOCUMENTS = "documents"
@@ -44,13 +47,28 @@ PAYLOAD_INDEXES = {
 Item = tuple[int, str, dict[str, Any]]
 
 
-class VectorStoreError(RuntimeError):
-    """The vector store cannot be opened or does not match the embedder."""
-
-
 # --------------------------------------------------------------------------- clients
 
-_CLIENTS: dict[str, tuple[QdrantClient, threading.RLock]] = {}
+
+class ServerHandle:
+    """A Qdrant server: one thread-safe client, no lease."""
+
+    def __init__(self, settings: Settings) -> None:
+        from qdrant_client import QdrantClient
+
+        api_key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
+        self.client = QdrantClient(url=settings.qdrant_url, api_key=api_key, timeout=30)
+
+    @contextmanager
+    def hold(self) -> Iterator[QdrantClient]:
+        yield self.client
+
+    def close(self) -> None:
+        self.client.close()
+
+
+Handle = ServerHandle | LocalLease
+_HANDLES: dict[str, Handle] = {}
 _CLIENTS_LOCK = threading.Lock()
 
 
@@ -60,46 +78,35 @@ def client_key(settings: Settings) -> str:
     return f"path:{settings.qdrant_path.resolve()}"
 
 
-def get_client(settings: Settings) -> tuple[QdrantClient, threading.RLock]:
-    """One client per Qdrant location per process, with a lock that serialises local mode."""
+def get_handle(settings: Settings) -> Handle:
+    """One handle per Qdrant location per process: a server client, or the local lease."""
     key = client_key(settings)
     with _CLIENTS_LOCK:
-        if key not in _CLIENTS:
-            from qdrant_client import QdrantClient
-
-            if settings.qdrant_url:
-                api_key = settings.qdrant_api_key.get_secret_value() \
-                    if settings.qdrant_api_key else None
-                client = QdrantClient(url=settings.qdrant_url, api_key=api_key, timeout=30)
-            else:
-                settings.qdrant_path.mkdir(parents=True, exist_ok=True)
-                try:
-                    client = QdrantClient(path=str(settings.qdrant_path))
-                except RuntimeError as exc:  # the directory lock of another process
-                    raise VectorStoreError(
-                        f"{settings.qdrant_path} is open in another process ({exc}); embedded "
-                        "Qdrant serves one process: stop it or set RESERVOIR_QDRANT_URL") from exc
-            _CLIENTS[key] = (client, threading.RLock())
-        return _CLIENTS[key]
+        if key not in _HANDLES:
+            _HANDLES[key] = ServerHandle(settings) if settings.qdrant_url else LocalLease(
+                settings.qdrant_path, settings.store_wait, tune=_tune_local_storage)
+        return _HANDLES[key]
 
 
 def close_client(settings: Settings) -> None:
+    """Release this location's client (and the local lease); the next use reopens it."""
     with _CLIENTS_LOCK:
-        entry = _CLIENTS.pop(client_key(settings), None)
-        _STORES.pop(client_key(settings), None)
+        entry = _HANDLES.get(client_key(settings))
+        if isinstance(entry, ServerHandle):  # a closed server client is not reusable
+            del _HANDLES[client_key(settings)]
     if entry is not None:
-        entry[0].close()
+        entry.close()
 
 
 def close_clients() -> None:
-    """Release every client (and local-mode directory lock) of this process."""
+    """Release every client (and local-mode lease) of this process."""
     with _CLIENTS_LOCK:
-        entries = list(_CLIENTS.values())
-        _CLIENTS.clear()
-        _STORES.clear()
-    for client, _lock in entries:
+        entries = list(_HANDLES.values())
+        for key in [k for k, e in _HANDLES.items() if isinstance(e, ServerHandle)]:
+            del _HANDLES[key]
+    for entry in entries:
         try:
-            client.close()
+            entry.close()
         except Exception:  # noqa: BLE001,S110 - best effort at exit
             pass
 
@@ -144,29 +151,8 @@ def sparse_encode(text: str, *, query: bool = False) -> tuple[list[int], list[fl
     return indices, [weights[i] for i in indices]
 
 
-# --------------------------------------------------------------------------- payload helpers
-
-
-def _ts(value: Any) -> float | None:
-    from reservoir.memory.models import as_utc
-
-    return as_utc(value).timestamp() if value is not None else None  # type: ignore[union-attr]
-
-
-def opportunity_text(opp: Opportunity) -> str:
-    """What an opportunity's vector encodes (the analyst embeds the same string)."""
-    return f"{opp.title}. {opp.summary}"
-
-
-def opportunity_payload(opp: Opportunity) -> dict[str, Any]:
-    return {"automation_type": opp.automation_type, "industries": list(opp.industries),
-            "status": opp.status, "first_seen_ts": _ts(opp.first_seen),
-            "last_seen_ts": _ts(opp.last_seen)}
-
-
-def chunk_payload(chunk: DocumentChunk, document: Document) -> dict[str, Any]:
-    return {"document_id": chunk.document_id, "source_id": document.source_id,
-            "published_ts": _ts(document.published_at or document.fetched_at)}
+# --------------------------------------------------------------------------- payloads
+# What the text and payload of each point are: reservoir/memory/indexing.py.
 
 
 def _normalise_payload(payload: dict[str, Any]) -> dict[str, Any]:
@@ -196,11 +182,9 @@ class VectorStore:
     # -- plumbing
     @property
     def client(self) -> QdrantClient:
-        """Looked up on each use, so a client closed through another store is reopened."""
-        if self._injected is not None:
-            return self._injected
-        client, self._lock = get_client(self.settings)
-        return client
+        """The open client (tests, inspection); operations go through `_locked`."""
+        with self._locked() as client:
+            return client
 
     @property
     def embedder(self) -> Embedder:
@@ -210,9 +194,18 @@ class VectorStore:
 
     @contextmanager
     def _locked(self) -> Iterator[QdrantClient]:
-        client = self.client
-        with self._lock if self.is_local else nullcontext():
+        """One operation: locally, under the lease that other processes may ask for after it."""
+        if self._injected is not None:
+            with self._lock if self.is_local else nullcontext():
+                yield self._injected
+            return
+        with get_handle(self.settings).hold() as client:
             yield client
+
+    def ping(self) -> None:
+        """Reach the store (readiness): raises VectorStoreError with who holds it if not."""
+        with self._locked() as client:
+            client.get_collections()
 
     def exists(self, collection: str) -> bool:
         if collection in self._ready or collection in self._seen:

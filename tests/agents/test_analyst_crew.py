@@ -21,9 +21,10 @@ from reservoir.agents import analyst_crew
 from reservoir.agents.analyst import DocView, _extract_one, extractive_findings, pick_engine
 from reservoir.agents.analyst_crew import ReservoirLLM, crew_engine, crew_version
 from reservoir.config import Settings, load_settings
-from reservoir.graphs.context import Deps
-from reservoir.llm import LlmClient, ScriptedChatModel
+from reservoir.deps import Deps
+from reservoir.llm import LlmClient
 from reservoir.prompts import load_prompt
+from reservoir.scripted_model import ScriptedChatModel
 
 TEXT = ("Acme Dental automated its appointment reminders. We use Twilio to send appointment "
         "reminders by SMS the day before each visit. The automation saves 5 hours per week for "

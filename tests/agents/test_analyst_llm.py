@@ -10,8 +10,9 @@ from pathlib import Path
 from reservoir.agents.analyst import DocView, verify_all
 from reservoir.agents.analyst_llm import llm_engine, resolve_sentence_refs
 from reservoir.config import load_settings
-from reservoir.graphs.context import Deps
-from reservoir.llm import LlmClient, ScriptedChatModel
+from reservoir.deps import Deps
+from reservoir.llm import LlmClient
+from reservoir.scripted_model import ScriptedChatModel
 
 TEXT = ("Our clinic is small. We use Twilio to text every patient a reminder the day before. "
         "No-shows fell by 30% in two months.")

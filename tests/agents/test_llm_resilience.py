@@ -23,7 +23,7 @@ from langchain_core.messages import HumanMessage
 from reservoir.agents.analyst import DocView, _extract_one
 from reservoir.agents.analyst_llm import extraction_schema, llm_engine
 from reservoir.config import Settings, load_settings
-from reservoir.graphs.context import Deps
+from reservoir.deps import Deps
 from reservoir.limiter import AdaptiveConcurrency, RateLimiter, RedisCounter
 from reservoir.llm import LlmClient
 

@@ -8,9 +8,10 @@ from pathlib import Path
 
 from reservoir.agents.roi import MODEL_BOUNDS, gather_inputs, parse_proposals, propose_inputs
 from reservoir.config import load_settings
-from reservoir.graphs.context import Deps
-from reservoir.llm import LlmClient, ScriptedChatModel
+from reservoir.deps import Deps
+from reservoir.llm import LlmClient
 from reservoir.memory.models import Evidence, Opportunity
+from reservoir.scripted_model import ScriptedChatModel
 
 OPP = Opportunity(id=7, key="k", title="Invoice reminders", automation_type="follow_up",
                   summary="", industries=[], tools=[])

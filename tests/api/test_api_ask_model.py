@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from reservoir.deps import Deps
 from reservoir.graphs.ask import ask
-from reservoir.graphs.context import Deps
-from reservoir.llm import LlmClient, ScriptedChatModel
+from reservoir.llm import LlmClient
+from reservoir.scripted_model import ScriptedChatModel
 
 QUESTION = "How can I automate invoice reminders?"
 

@@ -9,6 +9,7 @@ import httpx
 from fastapi import FastAPI
 
 from reservoir.api import schemas
+from reservoir.api.deps import SessionDep
 from reservoir.memory import models
 
 
@@ -145,3 +146,41 @@ async def test_unhandled_error_is_500_without_internals(app: FastAPI, auth: dict
         response = await c.get("/api/v1/boom")
     error = assert_error(response, 500, "internal_error")
     assert "hunter2" not in response.text and "secret" not in response.text and error["details"] is None
+
+
+async def test_a_digit_profile_name_is_a_name_not_an_id(client: httpx.AsyncClient) -> None:
+    """Found by fuzzing: name "1" used to be looked up as id 1 and rename that profile."""
+    first = await client.post("/api/v1/profiles", json={"name": "Acme", "industry": "retail"})
+    assert first.status_code == 200, first.text
+    goal = "g" * 500
+    for _ in range(2):  # re-posting the same digit name updates it, with a 500-character goal
+        digit = await client.post("/api/v1/profiles", json={
+            "name": str(first.json()["id"]), "industry": "legal", "goals": [goal]})
+        assert digit.status_code == 200, digit.text
+        assert digit.json()["id"] != first.json()["id"]
+    listed = (await client.get("/api/v1/profiles")).json()
+    assert sorted(p["name"] for p in listed["items"]) == ["1", "Acme"]
+    assert (await client.get("/api/v1/profiles/Acme")).json()["industry"] == "retail"
+    assert (await client.get("/api/v1/profiles/1")).json()["industry"] == "legal"
+
+
+async def test_a_constraint_violation_is_a_409_naming_the_field(any_settings: object) -> None:
+    """The net under every write path: the database's own refusal, on SQLite and PostgreSQL."""
+    from reservoir.api.app import create_app
+    from reservoir.memory.models import BusinessProfile
+
+    app = create_app(any_settings)  # type: ignore[arg-type]
+
+    @app.post("/test-duplicate")
+    def duplicate(session: SessionDep) -> dict:
+        session.add(BusinessProfile(name="Twin", industry="retail"))
+        session.flush()
+        session.add(BusinessProfile(name="Twin", industry="retail"))
+        session.flush()
+        return {}
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as anon:
+        error = assert_error(await anon.post("/test-duplicate"), 409, "conflict")
+    assert error["details"] == {"field": "name"}
+    assert error["message"] == "name: this value is already taken"

@@ -9,7 +9,7 @@ import pytest
 from langchain_core.messages import BaseMessage
 
 from reservoir.agents.fake_model import extractive_responder
-from reservoir.llm import ScriptedChatModel
+from reservoir.scripted_model import ScriptedChatModel
 
 BASELINES = Path(__file__).resolve().parents[2] / "reservoir" / "evals" / "baselines"
 V3_INSTRUCTION = "PARAPHRASE EACH EVIDENCE SENTENCE IN YOUR OWN WORDS"

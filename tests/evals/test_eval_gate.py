@@ -15,8 +15,8 @@ from reservoir.cli.evals import app
 from reservoir.config import Settings
 from reservoir.evals import gate, store
 from reservoir.evals.harness import run_eval
-from reservoir.llm import ScriptedChatModel
 from reservoir.prompts import load_prompt
+from reservoir.scripted_model import ScriptedChatModel
 from tests.evals.conftest import BASELINES, V3_INSTRUCTION
 
 runner = CliRunner()

@@ -8,8 +8,8 @@ from sqlmodel import select
 from reservoir.config import Settings
 from reservoir.evals import store
 from reservoir.evals.harness import EvalConfig, parse_prompts, run_eval
-from reservoir.llm import ScriptedChatModel
 from reservoir.memory.db import session_scope
+from reservoir.scripted_model import ScriptedChatModel
 
 
 async def test_run_without_a_model_stores_everything(any_settings: Settings) -> None:

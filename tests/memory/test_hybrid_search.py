@@ -19,6 +19,7 @@ from reservoir.config import Settings
 from reservoir.memory.chunking import chunk_text
 from reservoir.memory.db import session_scope
 from reservoir.memory.embeddings import LocalEmbedder, get_embedder
+from reservoir.memory.indexing import chunk_payload, opportunity_payload, opportunity_text
 from reservoir.memory.models import Document, DocumentChunk, Opportunity, Source
 from reservoir.memory.search import (
     CHUNK_TARGET,
@@ -32,13 +33,7 @@ from reservoir.memory.search import (
     search_chunks,
     search_opportunities,
 )
-from reservoir.memory.vectors import (
-    OPPORTUNITIES,
-    VectorStore,
-    chunk_payload,
-    opportunity_payload,
-    opportunity_text,
-)
+from reservoir.memory.vectors import OPPORTUNITIES, VectorStore
 
 # (title, summary, automation_type, industries, tools)
 OPPORTUNITIES_SET = [

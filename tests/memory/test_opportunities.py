@@ -86,3 +86,26 @@ def test_roi_confidence_range_and_uniqueness(any_settings: Settings) -> None:
         db.add(RoiEstimate(opportunity_id=ids[0], profile_id=ids[1], confidence=0.5, **base))
     with pytest.raises(IntegrityError), session_scope(any_settings) as db:
         db.add(RoiEstimate(opportunity_id=ids[0], profile_id=ids[1], confidence=0.4, **base))
+
+
+def test_underscore_and_percent_are_not_wildcards(any_settings: Settings) -> None:
+    """One filter, one SQL builder: the list query and search both match `_` and `%` literally."""
+    from reservoir.memory.filters import OpportunityFilter
+    from reservoir.memory.search import OPPORTUNITY_TARGET, lexical_ids
+
+    with session_scope(any_settings) as db:
+        doc = upsert_document(db, DocumentIn(url="https://a.test/w", title="", text="w")).document
+        wanted = create_opportunity(db, _opp("re", doc.id, industries=["real_estate"],
+                                             tools=["100%Tool"]))
+        create_opportunity(db, _opp("rx", doc.id, industries=["realXestate"],
+                                    tools=["100XTool"]))
+        for filter_ in (OpportunityFilter(industry="real_estate"),
+                        OpportunityFilter(tool="100%tool"),
+                        OpportunityFilter(industry="REAL_ESTATE", tool="100%TOOL")):
+            listed = list_opportunities(db, filter_)
+            assert [o.id for o in listed.items] == [wanted.id], filter_
+            found = lexical_ids(db, OPPORTUNITY_TARGET, ["opp"], filter_, 10)
+            assert found == [wanted.id], filter_
+        assert list_opportunities(db, OpportunityFilter(industry="real%")).total == 0
+        assert list_opportunities(db, OpportunityFilter(ids=[wanted.id])).total == 1
+        assert list_opportunities(db, OpportunityFilter(ids=[])).total == 0

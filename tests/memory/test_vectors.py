@@ -18,6 +18,7 @@ from qdrant_client import models
 
 from reservoir.config import Settings
 from reservoir.memory.db import session_scope
+from reservoir.memory.indexing import opportunity_payload, opportunity_text
 from reservoir.memory.models import Opportunity
 from reservoir.memory.search import OpportunityFilters, search_opportunities
 from reservoir.memory.vectors import (
@@ -27,8 +28,6 @@ from reservoir.memory.vectors import (
     VectorStoreError,
     close_clients,
     get_vector_store,
-    opportunity_payload,
-    opportunity_text,
     sparse_encode,
 )
 
@@ -145,20 +144,67 @@ def test_one_client_per_location_and_close_reopens(settings: Settings) -> None:
     close_clients()
 
 
-def test_another_process_gets_a_clear_error(settings: Settings, store: VectorStore) -> None:
-    store.upsert_opportunities(_items(TEXTS))
+def _in_another_process(settings: Settings, body: str, wait: float = 30.0
+                        ) -> subprocess.CompletedProcess[str]:
     code = (
+        "import os, sys, time\n"
         "from reservoir.config import load_settings\n"
         "from reservoir.memory.vectors import VectorStore, VectorStoreError\n"
-        f"s = load_settings(data_dir={str(settings.data_dir)!r})\n"
-        "try:\n"
-        "    VectorStore(s).count('opportunities')\n"
-        "except VectorStoreError as exc:\n"
-        "    print('refused:', exc)\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=120)
-    assert "refused:" in out.stdout and "RESERVOIR_QDRANT_URL" in out.stdout, out.stderr
+        f"s = load_settings(data_dir={str(settings.data_dir)!r}, store_wait={wait})\n"
+        "store = VectorStore(s)\n" + body)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_another_process_shares_the_store(settings: Settings, store: VectorStore) -> None:
+    """The holder is idle: it hands the store over, and then sees the other process's write."""
+    from reservoir.memory.vectors import get_handle
+
+    store.upsert_opportunities(_items(TEXTS))
+    vector = store.embedder.embed_query("opportunity 99 about payroll")
+    out = _in_another_process(settings, (
+        "print('count', store.count('opportunities'))\n"
+        f"store.upsert_vectors('opportunities', [99], [{vector!r}], [{{'status': 'new'}}])\n"))
+    assert out.returncode == 0, out.stderr
+    assert "count 8" in out.stdout
+    assert get_handle(settings).handovers >= 1
+    assert store.count(OPPORTUNITIES) == 9  # reopened from disk after the handover
+    assert store.dense_search(OPPORTUNITIES, vector, 1)[0][0] == 99
+
+
+def test_a_holder_that_never_lets_go_is_named(settings: Settings, store: VectorStore) -> None:
+    """One operation that does not end: the waiter gives up after store_wait, naming us."""
+    import os
+    import time
+
+    from reservoir.memory.vectors import get_handle
+
+    store.upsert_opportunities(_items(TEXTS))
+    release, held = threading.Event(), threading.Event()
+
+    def hold_forever() -> None:
+        with get_handle(settings).hold():
+            held.set()
+            release.wait(60)
+
+    thread = threading.Thread(target=hold_forever)
+    thread.start()
+    held.wait(10)
+    try:
+        started = time.monotonic()
+        out = _in_another_process(settings, (
+            "try:\n"
+            "    store.count('opportunities')\n"
+            "except VectorStoreError as exc:\n"
+            "    print('refused:', exc)\n"), wait=1.0)
+        elapsed = time.monotonic() - started
+    finally:
+        release.set()
+        thread.join()
+    assert out.stdout.count("\n") == 1 and "refused:" in out.stdout, out.stderr
+    assert f"process {os.getpid()}" in out.stdout and "RESERVOIR_QDRANT_URL" in out.stdout
+    assert "within 1 s" in out.stdout and elapsed < 30
+    assert "Traceback" not in out.stderr
 
 
 def test_concurrent_use_from_threads(store: VectorStore) -> None:

@@ -21,9 +21,9 @@ from reservoir.agents.extractive import split_sentences
 from reservoir.agents.verify import tool_sentence
 from reservoir.config import Settings
 from reservoir.demo.server import DemoServer
+from reservoir.deps import Deps
 from reservoir.evals.harness import EvalConfig, load_dataset, run_eval_sync
 from reservoir.evals.store import get_examples
-from reservoir.graphs.context import Deps
 from reservoir.llm import LlmClient
 from reservoir.memory.db import session_scope
 from reservoir.memory.models import Document, Evidence, Opportunity, Report, Run

@@ -20,16 +20,14 @@ from typer.testing import CliRunner
 from reservoir.cli.worker import app as worker_cli
 from reservoir.config import Settings
 from reservoir.graphs import runner
-from reservoir.launcher import RqLauncher
+from reservoir.launcher import RqLauncher, build_cron_scheduler, scheduled_discovery
 from reservoir.memory.db import session_scope
 from reservoir.memory.models import Run, RunEvent
 from reservoir.worker import (
     SCHEDULE_NAME,
-    build_cron_scheduler,
     next_tick,
     run_queue,
     run_schedule_loop,
-    scheduled_discovery,
     start_scheduled_run,
 )
 from tests.worker.conftest import set_env, work

@@ -36,11 +36,9 @@ def _database(settings: Settings) -> str:
 
 
 def _vector_store(settings: Settings) -> str:
-    from reservoir.memory.vectors import get_client
+    from reservoir.memory.vectors import get_vector_store
 
-    client, lock = get_client(settings)
-    with lock:
-        client.get_collections()
+    get_vector_store(settings).ping()
     return "ok"
 
 

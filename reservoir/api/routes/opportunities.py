@@ -24,6 +24,7 @@ from reservoir.api.schemas import (
 from reservoir.memory import opportunities as opp_queries
 from reservoir.memory import search as search_queries
 from reservoir.memory.embeddings import EmbeddingError
+from reservoir.memory.indexing import status_changed
 from reservoir.memory.models import BusinessProfile, Opportunity, RoiEstimate
 from reservoir.memory.vectors import VectorStoreError, get_vector_store
 
@@ -97,11 +98,13 @@ def get_opportunity(opp_id: DbId, session: SessionDep) -> OpportunityDetail:
 
 
 @router.patch("/{opp_id}", response_model=OpportunityDetail, summary="Change an opportunity's status")
-def patch_opportunity(opp_id: DbId, body: OpportunityPatch, session: SessionDep) -> OpportunityDetail:
+def patch_opportunity(opp_id: DbId, body: OpportunityPatch, session: SessionDep,
+                      settings: SettingsDep) -> OpportunityDetail:
     try:
         opp = opp_queries.set_status(session, opp_id, body.status)
     except LookupError:
         raise not_found(f"opportunity {opp_id}") from None
     except ValueError as exc:
         raise ApiError(422, str(exc)) from None
+    status_changed(get_vector_store(settings), opp)  # before the commit: a failure undoes both
     return _detail(session, opp)
