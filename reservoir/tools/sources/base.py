@@ -57,6 +57,7 @@ class SourceResult:
     not_modified: bool = False
     unchanged: int = 0  # items skipped because their page answered 304
     errors: list[str] = field(default_factory=list)  # per-item failures; the source still succeeds
+    skipped: int = 0  # listed items the adapter leaves out by rule (stickied posts, ...)
 
 
 @dataclass

@@ -91,9 +91,11 @@ class RedditAdapter:
         result = SourceResult(items=[])
         pending: list[tuple[SourceItem, bool]] = []
         skip_stickied = source.config.get("skip_stickied", True) is not False
-        for post in posts[:limit]:
-            if skip_stickied and post.get("stickied"):
-                continue
+        # Stickied posts come on top of the `limit` real ones Reddit returns: set them aside
+        # before the limit, or the last real posts are cut off on every run.
+        kept = [p for p in posts if not (skip_stickied and p.get("stickied"))]
+        result.skipped = len(posts) - len(kept)
+        for post in kept[:limit]:
             entry = _item(post, source.url)
             if entry is None:
                 result.errors.append(f"{source.url}: post {post.get('id')!r} lacks title/permalink")
