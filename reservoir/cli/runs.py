@@ -29,9 +29,11 @@ def progress_printer(event: dict[str, Any]) -> None:
     """One line per step a person cares about: which agent, how many documents, what was found."""
     node, kind, payload = event["node"], event["type"], event["payload"]
     if kind == "source_done":
-        console.print(f"  scout  {payload['name']}: fetched {payload['fetched']}, "
+        searched = f" (search {payload['query']!r})" if payload.get("query") else ""
+        console.print(f"  scout  {payload['name']}{searched}: fetched {payload['fetched']}, "
                       f"new {payload['new']}, unchanged {payload['unchanged']}, "
-                      f"duplicate {payload['duplicate']}, failed {payload['failed']}")
+                      f"duplicate {payload['duplicate']}, failed {payload['failed']}"
+                      + _left_clause(payload), highlight=False, soft_wrap=True)
     elif kind == "source_failed":
         console.print(f"  scout  {payload['name']}: [red]failed[/] — {payload['error']}",
                       highlight=False)
@@ -44,15 +46,26 @@ def progress_printer(event: dict[str, Any]) -> None:
             console.print(f"  note   {note}")
 
 
+def left_note(left: int) -> str:
+    """What a listing holds beyond the per-run limit, in the words the user reads."""
+    return f"{left} more item{'s' if left != 1 else ''}: next run" if left else ""
+
+
+def _left_clause(payload: dict[str, Any]) -> str:
+    note = left_note(payload.get("left") or 0)
+    return f"; {note}" if note else ""
+
+
 def print_source_summary(run_id: str) -> None:
     with session() as db:
         run = run_queries.get_run(db, run_id)
         sources = (run.counters or {}).get("sources", []) if run else []
     if sources:
-        print_table("Sources", ["source", "fetched", "new", "unchanged", "duplicate", "failed",
-                                "reason"],
-                    [[s["name"], s["fetched"], s["new"], s["unchanged"], s["duplicate"],
-                      s["failed"], s["error"] or ""] for s in sources])
+        print_table("Sources", ["source", "query", "fetched", "new", "unchanged", "duplicate",
+                                "failed", "known", "left", "reason"],
+                    [[s["name"], s.get("query") or "", s["fetched"], s["new"], s["unchanged"],
+                      s["duplicate"], s["failed"], s.get("known", 0),
+                      left_note(s.get("left") or 0), s["error"] or ""] for s in sources])
 
 
 def run_to_end(run_id: str, resume_value: Any = None, quiet: bool = False) -> str:

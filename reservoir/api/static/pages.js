@@ -89,9 +89,16 @@
   };
 
   // ---------------------------------------------------------------------------------- one run
+  // What a listing holds beyond the per-run limit, worded as the CLI words it.
+  const leftNote = (n) => (n ? `${n} more item${n === 1 ? "" : "s"}: next run` : "");
+
   function describe(ev) {
     const p = ev.payload || {};
-    if (ev.type === "source_done") return `${p.name}: fetched ${p.fetched}, new ${p.new}, failed ${p.failed}`;
+    if (ev.type === "source_done") {
+      const searched = p.query ? ` (search “${p.query}”)` : "";
+      const left = p.left ? `; ${leftNote(p.left)}` : "";
+      return `${p.name}${searched}: fetched ${p.fetched}, new ${p.new}, failed ${p.failed}${left}`;
+    }
     if (ev.type === "source_failed") return `${p.name}: failed — ${p.error}`;
     if (ev.type === "step") {
       const parts = Object.entries(p.counters || {}).map(([k, v]) => `${pretty(k)} ${v}`);
@@ -280,12 +287,13 @@
         el("td", { text: s.name }), el("td", { text: s.kind }), el("td", {}, extLink(s.url)),
         el("td", { text: s.active ? "yes" : "no" }), el("td", { text: fmtDate(s.last_fetched_at) }),
         el("td", { class: "num", text: s.consecutive_failures }),
+        el("td", { class: s.backlog ? "" : "muted", text: leftNote(s.backlog) || "none" }),
         el("td", { class: s.last_error ? "error" : "muted", text: s.last_error || "ok" }),
         el("td", {}, el("button", { type: "button", class: "secondary", onclick: async () => {
           if (!confirm(`Remove source ${s.name}? Its documents stay in the reservoir.`)) return;
           try { await api(`/sources/${encodeURIComponent(s.id)}`, { method: "DELETE" }); toast("source removed"); load(0); }
           catch (err) { fail(err); }
-        } }, "Remove")))), "No sources yet.", 8);
+        } }, "Remove")))), "No sources yet.", 9);
       pager($("#sources-pager"), page, (o) => load(o).catch(fail));
     };
     $("#source-form").addEventListener("submit", async (e) => {

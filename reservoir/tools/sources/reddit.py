@@ -23,9 +23,11 @@ from reservoir.tools.sources.base import (
     is_http,
     parse_json,
     register_adapter,
+    take_new,
 )
 
 LISTINGS = {"hot", "new", "top", "rising", "controversial", "best"}
+LISTING_PAGE = 100  # the most Reddit returns in one listing request
 MEDIA_HOSTS = {"i.redd.it", "v.redd.it", "i.imgur.com", "preview.redd.it"}
 
 
@@ -84,23 +86,34 @@ class RedditAdapter:
         if not is_http(source.url):
             raise SourceError("a reddit source needs the subreddit url", source.url)
         limit = config_int(source, "limit", 25, high=100)
-        fetched = await fetch_source(fetcher, listing_url(source, limit), JSON_ACCEPT)
+        # Ask for a full page: known posts are set aside first, then `limit` new ones taken.
+        fetched = await fetch_source(fetcher, listing_url(source, LISTING_PAGE), JSON_ACCEPT,
+                                     source)
         if fetched.not_modified:
             return SourceResult(items=[], not_modified=True)
         posts = _posts(parse_json(fetched.text, fetched.url), fetched.url)
         result = SourceResult(items=[])
-        pending: list[tuple[SourceItem, bool]] = []
-        skip_stickied = source.config.get("skip_stickied", True) is not False
-        # Stickied posts come on top of the `limit` real ones Reddit returns: set them aside
-        # before the limit, or the last real posts are cut off on every run.
-        kept = [p for p in posts if not (skip_stickied and p.get("stickied"))]
-        result.skipped = len(posts) - len(kept)
-        for post in kept[:limit]:
-            entry = _item(post, source.url)
-            if entry is None:
-                result.errors.append(f"{source.url}: post {post.get('id')!r} lacks title/permalink")
-            else:
-                pending.append(entry)
+        pending = take_new(source, self._listed(source, posts, result), limit, result)
         concurrency = config_int(source, "concurrency", DEFAULT_CONCURRENCY, high=64)
         result.items = await complete_items(fetcher, pending, result, concurrency)
         return result
+
+    @staticmethod
+    def _listed(source: SourceSpec, posts: list[dict[str, Any]], result: SourceResult
+                ) -> list[tuple[str, tuple[SourceItem, bool]]]:
+        """Posts keyed by their discussion url; stickied ones (they come on top of the real
+        posts Reddit returns) and broken ones are left out before any limit applies."""
+        skip_stickied = source.config.get("skip_stickied", True) is not False
+        listed: list[tuple[str, tuple[SourceItem, bool]]] = []
+        for post in posts:
+            if skip_stickied and post.get("stickied"):
+                result.skipped += 1
+                continue
+            entry = _item(post, source.url)
+            if entry is None:
+                result.errors.append(f"{source.url}: post {post.get('id')!r} lacks title/permalink")
+                continue
+            key = entry[0].extra["discussion_url"]
+            entry[0].extra["listing_key"] = key
+            listed.append((key, entry))
+        return listed

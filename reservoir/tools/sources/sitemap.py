@@ -25,6 +25,7 @@ from reservoir.tools.sources.base import (
     fetch_source,
     is_http,
     register_adapter,
+    take_new,
 )
 
 SITEMAP_ACCEPT = "application/xml, text/xml;q=0.9, text/plain;q=0.5, */*;q=0.1"
@@ -91,7 +92,7 @@ class SitemapAdapter:
             raise SourceError("a sitemap source needs an http(s) url", source.url)
         match = config_regex(source, "match")
         max_pages = config_int(source, "max_pages", 50, high=5000)
-        fetched = await fetch_source(fetcher, source.url, SITEMAP_ACCEPT)
+        fetched = await fetch_source(fetcher, source.url, SITEMAP_ACCEPT, source)
         if fetched.not_modified:
             return SourceResult(items=[], not_modified=True)
         result = SourceResult(items=[])
@@ -113,15 +114,16 @@ class SitemapAdapter:
                 if child in seen_maps:
                     continue
                 seen_maps.add(child)
-                level.append(await self._child(fetcher, child, result))
+                level.append(await self._child(fetcher, child, result, source.conditional))
         pages = [p for p in _newest_first(pages) if not match or match.search(p[0])]
         unique: dict[str, datetime | None] = {}
         for url, lastmod in pages:
             unique.setdefault(url, lastmod)
-        pending = []
-        for url, lastmod in list(unique.items())[:max_pages]:
-            item = SourceItem(url=url, title="", text="", extra={"lastmod": lastmod})
-            pending.append((item, True))
+        pending = [(SourceItem(url=url, title="", text="",
+                               extra={"lastmod": lastmod, "listing_key": url}), True)
+                   for url, lastmod in take_new(
+                       source, [(url, (url, lastmod)) for url, lastmod in unique.items()],
+                       max_pages, result)]
         concurrency = config_int(source, "concurrency", DEFAULT_CONCURRENCY, high=64)
         result.items = await complete_items(fetcher, pending, result, concurrency)
         for item in result.items:
@@ -129,10 +131,11 @@ class SitemapAdapter:
         return result
 
     @staticmethod
-    async def _child(fetcher: Fetcher, url: str, result: SourceResult) -> Sitemap:
+    async def _child(fetcher: Fetcher, url: str, result: SourceResult,
+                     conditional: bool) -> Sitemap:
         """A child sitemap that fails is an error entry, not the end of the source."""
         try:
-            fetched = await fetcher.fetch(url, accept=SITEMAP_ACCEPT)
+            fetched = await fetcher.fetch(url, accept=SITEMAP_ACCEPT, conditional=conditional)
         except FetchError as exc:
             result.errors.append(f"{url}: {exc.reason}")
             return Sitemap()
