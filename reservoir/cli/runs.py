@@ -21,6 +21,7 @@ from reservoir.cli.common import (
 )
 from reservoir.graphs import runner
 from reservoir.memory import runs as run_queries
+from reservoir.memory import sightings
 
 app = typer.Typer(help="Inspect and control runs.", no_args_is_help=True)
 
@@ -34,6 +35,10 @@ def progress_printer(event: dict[str, Any]) -> None:
                       f"new {payload['new']}, unchanged {payload['unchanged']}, "
                       f"duplicate {payload['duplicate']}, failed {payload['failed']}"
                       + _left_clause(payload), highlight=False, soft_wrap=True)
+    elif kind == "searches_planned":
+        for query in payload.get("queries", []):
+            console.print(f"  search “{query['text']}” ({query['origin']})", highlight=False,
+                          soft_wrap=True)
     elif kind == "source_failed":
         console.print(f"  scout  {payload['name']}: [red]failed[/] — {payload['error']}",
                       highlight=False)
@@ -128,6 +133,9 @@ def discover(
             print_json(run_queries.run_public(run_queries.get_run(db, run_id)))
     else:
         print_source_summary(run_id)
+        with session() as db:
+            run = run_queries.get_run(db, run_id)
+            print_searches(sightings.with_documents(db, (run.counters or {}).get("searches", [])))
         finish_line(run_id, status)
     if status == "failed":
         raise typer.Exit(1)
@@ -184,12 +192,24 @@ def show(run_id: str, as_json: bool = JsonOpt) -> None:
         data = run_queries.run_public(run)
         data["events"] = [{"seq": e.seq, "ts": e.ts, "node": e.node, "type": e.type,
                            "payload": e.payload} for e in run_queries.events_after(db, run.id)]
+        data["searches"] = sightings.with_documents(db, (run.counters or {}).get("searches", []))
     if as_json:
         print_json(data)
         return
     console.print(f"run {data['id']} ({data['kind']}, {data['trigger']}): {data['status']}")
     for event in data["events"]:
         console.print(f"  #{event['seq']} {event['node']} {event['type']}", highlight=False)
+    print_searches(data["searches"])
+
+
+def print_searches(searches: list[dict[str, Any]]) -> None:
+    """Which query found which document."""
+    for search in searches:
+        console.print(f"search “{search['query']}” ({search['origin']}): "
+                      f"{len(search['documents'])} new document(s)", highlight=False,
+                      soft_wrap=True)
+        for doc in search["documents"]:
+            console.print(f"  {doc['url']}  {doc['title']}", highlight=False, soft_wrap=True)
 
 
 @app.command("resume")

@@ -76,3 +76,12 @@ def found_by_query(session: Session, run_id: str) -> dict[str, list[int]]:
     for query, document_id in rows:
         found.setdefault(query, []).append(document_id)
     return found
+
+
+def with_documents(session: Session, searches: Sequence[dict]) -> list[dict]:
+    """A run's searches (as the runner stores them) with each found document's url and title."""
+    ids = sorted({i for search in searches for i in search.get("document_ids", [])})
+    docs = {d.id: d for d in session.exec(select(Document).where(col(Document.id).in_(ids)))}
+    return [{**search, "documents": [{"id": i, "url": docs[i].url, "title": docs[i].title}
+                                     for i in search.get("document_ids", []) if i in docs]}
+            for search in searches]

@@ -122,6 +122,12 @@ async def _algolia(spec: SourceSpec, fetcher: Fetcher, limit: int) -> list[Any] 
 class HackerNewsAdapter:
     kind = "hackernews"
 
+    @staticmethod
+    def searchable(config: dict[str, Any]) -> bool:
+        """Searches go to Algolia: a source that names its Algolia endpoint (or is marked
+        searchable, for the public one) answers queries."""
+        return bool(config.get("algolia_url") or config.get("searchable") is True)
+
     async def collect(self, source: SourceSpec, fetcher: Fetcher) -> SourceResult:
         limit = config_int(source, "limit", 30, high=500)
         concurrency = config_int(source, "concurrency", DEFAULT_CONCURRENCY, high=64)

@@ -1,5 +1,5 @@
-"""A subreddit listing through Reddit's public JSON: self posts carry their own text, link
-posts get the linked article fetched and extracted."""
+"""A subreddit listing (or, with a query, Reddit search) through Reddit's public JSON: self
+posts carry their own text, link posts get the linked article fetched and extracted."""
 
 from __future__ import annotations
 
@@ -43,6 +43,18 @@ def listing_url(spec: SourceSpec, limit: int) -> str:
     return f"{path}?{urlencode(params)}"
 
 
+def search_url(spec: SourceSpec, query: str) -> str:
+    """Reddit's search, restricted to the subreddit when the source is one."""
+    base = spec.url.rstrip("/")
+    params: dict[str, Any] = {"q": query, "limit": LISTING_PAGE, "raw_json": 1,
+                              "sort": str(spec.config.get("sort", "relevance"))}
+    if "/r/" in base:
+        params["restrict_sr"] = 1
+    if spec.config.get("time"):
+        params["t"] = spec.config["time"]
+    return f"{base}/search.json?{urlencode(params)}"
+
+
 def _posts(data: Any, url: str) -> list[dict[str, Any]]:
     """Validate the Listing shape; wrong shapes fail the source with a reason."""
     listing = data.get("data") if isinstance(data, dict) else None
@@ -82,13 +94,19 @@ def _item(post: dict[str, Any], base: str) -> tuple[SourceItem, bool] | None:
 class RedditAdapter:
     kind = "reddit"
 
+    @staticmethod
+    def searchable(config: dict[str, Any]) -> bool:
+        """Reddit search (`/search.json?q=`) is opted in per source: `{"searchable": true}`."""
+        return config.get("searchable") is True
+
     async def collect(self, source: SourceSpec, fetcher: Fetcher) -> SourceResult:
         if not is_http(source.url):
             raise SourceError("a reddit source needs the subreddit url", source.url)
         limit = config_int(source, "limit", 25, high=100)
         # Ask for a full page: known posts are set aside first, then `limit` new ones taken.
-        fetched = await fetch_source(fetcher, listing_url(source, LISTING_PAGE), JSON_ACCEPT,
-                                     source)
+        query = str(source.config.get("query") or "").strip()
+        url = search_url(source, query) if query else listing_url(source, LISTING_PAGE)
+        fetched = await fetch_source(fetcher, url, JSON_ACCEPT, source)
         if fetched.not_modified:
             return SourceResult(items=[], not_modified=True)
         posts = _posts(parse_json(fetched.text, fetched.url), fetched.url)
