@@ -3,18 +3,32 @@ words (challenges and goals), sent to every searchable source.
 
 Templates need no model: a focus is searched as the user wrote it; a profile's challenge or
 goal is cut to its content words and anchored to the profile's industry, because a search
-engine answers a sentence like "Online leads wait hours for a first call" with noise.
+engine answers a sentence like "Online leads wait hours for a first call" with noise. With a
+model for the scout, its queries for the same needs come after the focus; a model that fails
+or answers nothing usable leaves the template queries as they were.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from langchain_core.messages import HumanMessage, SystemMessage
+
+from reservoir.prompts import active_prompt
+
+log = logging.getLogger(__name__)
+
 MAX_QUERIES = 8  # each query goes to every searchable source: bound the fan-out
 MAX_QUERY_WORDS = 6
+MODEL_QUERY_WORDS = (2, 10)  # a proposal outside this is not a search query
+QUERY_SCHEMA = {"type": "object", "properties": {"queries": {
+    "type": "array", "items": {"type": "string"}, "maxItems": MAX_QUERIES}},
+    "required": ["queries"], "additionalProperties": False}
 _WORD = re.compile(r"[^\W_][\w'-]*")
 _STOP = frozenset("""
 a an the and or but of to in on at for from by with without about into over under as is are
@@ -22,7 +36,7 @@ was were be been being it its this that these those we our us you your they thei
 me he she his her do does did done doing have has had having not no can could should would
 will just very too so than then there here when where which who whom what why how all any
 each every more most much many some such own same other again once only also still even
-especially often always never too first get gets getting got take takes make makes
+especially often always never too first get gets getting got take takes make makes within
 """.split())
 
 
@@ -67,3 +81,54 @@ def plan_queries(focus: Sequence[str], profiles: Sequence[Any]) -> list[PlannedQ
     for query in planned:
         unique.setdefault(query.text.lower(), query)
     return list(unique.values())[:MAX_QUERIES]
+
+
+def parse_model_queries(reply: str) -> list[str]:
+    """The model's {"queries": [...]}: short one-line keyword strings only."""
+    try:
+        data = json.loads(reply)
+    except ValueError:
+        return []
+    raw = data.get("queries") if isinstance(data, dict) else None
+    if not isinstance(raw, list):
+        return []
+    low, high = MODEL_QUERY_WORDS
+    kept = []
+    for query in raw:
+        if isinstance(query, str) and low <= len(words := query.split()) <= high:
+            kept.append(" ".join(words)[:200])
+    return kept[:MAX_QUERIES]
+
+
+async def propose_queries(deps: Any, planned: list[PlannedQuery],
+                          needs: list[str]) -> list[PlannedQuery]:
+    """Focus first, then the model's queries for the needs, then the templates; unchanged
+    without a model for the scout, over budget, or when the model fails."""
+    if not needs or not deps.llm.has_model("scout") or deps.llm.over_budget():
+        return planned
+    prompt = active_prompt("scout.queries", deps.settings.prompt_versions)
+    system, user = prompt.render(needs="\n".join(f"- {n}" for n in needs),
+                                 limit=str(MAX_QUERIES))
+    try:
+        reply = await deps.llm.complete("scout", prompt.ref, [
+            SystemMessage(content=system), HumanMessage(content=user)], schema=QUERY_SCHEMA)
+    except Exception as exc:  # noqa: BLE001 — the template queries stand; a run never fails
+        log.warning("query proposal by the model failed: %s", exc)
+        return planned
+    proposed = [PlannedQuery(q, "model") for q in parse_model_queries(reply)]
+    focus = [q for q in planned if q.origin == "focus"]
+    rest = [q for q in planned if q.origin != "focus"]
+    unique: dict[str, PlannedQuery] = {}
+    for query in [*focus, *proposed, *rest]:
+        unique.setdefault(query.text.lower(), query)
+    return list(unique.values())[:MAX_QUERIES]
+
+
+def needs_of(focus: Sequence[str], profiles: Sequence[Any]) -> list[str]:
+    """What the model is asked to search for: the focus and the profiles' own words."""
+    needs = [f.strip() for f in focus if f and f.strip()]
+    for profile in profiles:
+        industry = str(profile.industry or "").replace("_", " ")
+        for phrase in [*(profile.challenges or []), *(profile.goals or [])]:
+            needs.append(f"{phrase} ({industry})" if industry else str(phrase))
+    return needs

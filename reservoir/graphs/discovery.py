@@ -19,7 +19,7 @@ from langgraph.types import Command, Send, interrupt
 from sqlmodel import col, select
 
 from reservoir.agents import analyst, roi, scout, writer
-from reservoir.agents.queries import PlannedQuery, plan_queries
+from reservoir.agents.queries import PlannedQuery, needs_of, plan_queries, propose_queries
 from reservoir.graphs.context import Deps
 from reservoir.graphs.state import DiscoveryState, ScoutTask
 from reservoir.memory.db import session_scope
@@ -65,19 +65,22 @@ def _search_sources(deps: Deps, source_ids: list[int]) -> list[int]:
     return _source_roles(deps, source_ids)[1]
 
 
-def plan_searches(deps: Deps, state: DiscoveryState) -> list[PlannedQuery]:
-    """The run's focus and its profiles' challenges and goals, as queries."""
+async def plan_searches(deps: Deps, state: DiscoveryState) -> list[PlannedQuery]:
+    """The run's focus and its profiles' challenges and goals, as queries (the model's
+    proposals too, when the scout has one)."""
+    focus = state.get("focus", [])
     with session_scope(deps.settings) as session:
         profiles = session.exec(select(BusinessProfile).where(
             col(BusinessProfile.id).in_(state.get("profile_ids", [])))
             .order_by(BusinessProfile.id)).all()
-        return plan_queries(state.get("focus", []), profiles)
+        planned, needs = plan_queries(focus, profiles), needs_of(focus, profiles)
+    return await propose_queries(deps, planned, needs)
 
 
-def _start(state: DiscoveryState, deps: Deps, update: dict[str, Any]) -> Command[Next]:
+async def _start(state: DiscoveryState, deps: Deps, update: dict[str, Any]) -> Command[Next]:
     """Read every source's listing, and send the planned searches to every searchable one."""
     listing, search = _source_roles(deps, state.get("source_ids", []))
-    planned = plan_searches(deps, state) if search else []
+    planned = await plan_searches(deps, state) if search else []
     if planned:
         deps.emit("supervisor", "searches_planned", {
             "queries": [q.as_dict() for q in planned], "source_ids": search})
@@ -120,7 +123,7 @@ async def supervisor(state: DiscoveryState, runtime: Runtime[Deps]) -> Command[N
         update["notes"] = [f"max_steps={deps.settings.max_steps} reached: writing what we have"]
         return Command(goto="roi", update={**update, "phase": "scoring"})
     if phase == "start":
-        return _start(state, deps, update)
+        return await _start(state, deps, update)
     if phase == "scouting":
         return Command(goto="analyst", update={**update, "phase": "analysing"})
     if phase == "analysed":

@@ -145,8 +145,13 @@
       $("#run-opps").hidden = run.status !== "succeeded";
       if (run.status === "succeeded") document.querySelectorAll("#phases li").forEach((li) => li.className = "done");
       const reports = (run.counters && run.counters.reports) || [];
+      // Which query (focus, profile, follow-up) found which documents.
+      const searches = ((run.counters && run.counters.searches) || []).map((q) => el("li", {},
+        `“${q.query}” (${q.origin}): `, ...(q.document_ids.length ? q.document_ids.flatMap((id, i) =>
+          [i ? ", " : "", el("a", { href: `/documents/${id}` }, `#${id}`)]) : ["nothing new"])));
       $("#run-reports").replaceChildren(...(reports.length ? [el("p", {}, "Reports: ",
-        ...reports.flatMap((id, i) => [i ? ", " : "", el("a", { href: `/reports/${id}` }, `#${id}`)]))] : []));
+        ...reports.flatMap((id, i) => [i ? ", " : "", el("a", { href: `/reports/${id}` }, `#${id}`)]))] : []),
+        ...(searches.length ? [el("p", { text: "Searches:" }), el("ul", { id: "run-searches" }, ...searches)] : []));
       if (!events.children.length) for (const ev of run.events) addEvent(ev);
       return run;
     };
