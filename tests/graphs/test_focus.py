@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from reservoir.cli.main import app
 from reservoir.demo import corpus_dir
 from reservoir.memory.db import session_scope
-from reservoir.memory.models import Document, Report, Run, RunEvent, Sighting
+from reservoir.memory.models import Document, Report, Run, RunEvent, Sighting, Source
 from tests.graphs.helpers import demo_settings
 from tests.tools.conftest import Hit, LoopbackServer
 
@@ -38,6 +38,10 @@ class SearxFixture:
         self.server = server
         self.queries: list[dict[str, list[str]]] = []
         server.handle("/search", self.search)
+        # A second instance that answers HTML where JSON was asked (an error page, a login
+        # wall): its branches fail with a clear reason, the run does not.
+        server.route("/broken/search", body=b"<html>Too many requests</html>",
+                     headers={"Content-Type": "application/json"})
         for slug in PAGES:
             server.route(f"/articles/{slug}.html", body=(corpus_dir() / f"{slug}.html").read_bytes(),
                          headers={"Content-Type": "text/html; charset=utf-8"})
@@ -76,6 +80,8 @@ def test_focus_query_finds_documents_through_searxng(
     monkeypatch.setenv("RESERVOIR_FETCH_ALLOW", "127.0.0.0/8")
     _cli("sources", "add", "searx", "--kind", "searxng", "--url", searx.server.url("/"),
          "--config", '{"categories": "general", "language": "en", "limit": 5}')
+    _cli("sources", "add", "broken-searx", "--kind", "searxng", "--url",
+         searx.server.url("/broken/"))
     _cli("profiles", "add", "Smile Dental", "--industry", "dental",
          "--challenges", "Patients forget their appointments")
     output = _cli("discover", "--focus", FOCUS)
@@ -96,6 +102,11 @@ def test_focus_query_finds_documents_through_searxng(
         found = [searx.server.url(f"/articles/{slug}.html") for slug in PAGES]
         assert all(url in docs for url in found), list(docs)
         run = session.exec(select(Run)).one()
+        assert run.status == "succeeded"
+        broken = [s for s in run.counters["sources"] if s["name"] == "broken-searx"]
+        assert broken and all("malformed JSON" in s["error"] and s["query"] for s in broken)
+        assert "malformed JSON" in session.exec(
+            select(Source).where(Source.name == "broken-searx")).one().last_error
         searches = {s["query"]: s for s in run.counters["searches"]}
         assert searches[FOCUS]["origin"] == "focus"
         assert sorted(searches[FOCUS]["document_ids"]) == sorted(docs[u].id for u in found)
