@@ -24,6 +24,10 @@ class SourceSummary(TypedDict):
     duplicate: int
     failed: int
     error: str | None
+    known: int  # listed items already held: set aside before the per-run limit
+    skipped: int  # listed items the adapter leaves out by rule (stickied posts)
+    left: int  # new items beyond the limit: "N more items: next run"
+    query: str | None  # the search this branch ran (None: the source's own listing)
 
 
 class ScoutTask(TypedDict):

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from reservoir.deps import Deps, ScoutTask, SourceSummary
+from reservoir.memory import sightings
 from reservoir.memory import sources as source_queries
 from reservoir.memory.db import session_scope
 from reservoir.memory.documents import DocumentIn, replace_chunks, upsert_document
@@ -22,11 +24,22 @@ from reservoir.memory.vectors import DOCUMENTS
 log = logging.getLogger(__name__)
 
 
-def _summary(source: Source, **counts: Any) -> SourceSummary:
+def _summary(source: Source, query: str | None = None, **counts: Any) -> SourceSummary:
     base: dict[str, Any] = {"source_id": source.id, "name": source.name, "fetched": 0, "new": 0,
-                            "unchanged": 0, "duplicate": 0, "failed": 0, "error": None}
+                            "unchanged": 0, "duplicate": 0, "failed": 0, "error": None,
+                            "known": 0, "skipped": 0, "left": 0, "query": query}
     base.update(counts)
     return base  # type: ignore[return-value]
+
+
+def _known_keys(deps: Deps, source_id: int) -> Callable[[Sequence[str]], set[str]]:
+    """What the adapter asks before its per-run limit: which listed keys are already held."""
+
+    def known(keys: Sequence[str]) -> set[str]:
+        with session_scope(deps.settings) as session:
+            return sightings.known_keys(session, source_id, keys)
+
+    return known
 
 
 async def _collect(source: Source, query: str | None, deps: Deps,
@@ -36,19 +49,23 @@ async def _collect(source: Source, query: str | None, deps: Deps,
     config = dict(source.config or {})
     if query:
         config["query"] = query
-    spec = SourceSpec(name=source.name, kind=source.kind, url=source.url, config=config)
+    # Items were left on the listing last time: read it again even if it answers 304.
+    spec = SourceSpec(name=source.name, kind=source.kind, url=source.url, config=config,
+                      known=_known_keys(deps, source.id), conditional=not source.backlog)
     return await get_adapter(source.kind).collect(spec, deps.fetcher().with_cache(cache))
 
 
-def _store_items(deps: Deps, source_id: int, items: list[Any], run_id: str, stale: list[int]
-                 ) -> tuple[dict[str, int], list[int], dict[int, str]]:
-    """Upsert documents; returns counts, new/updated ids, and texts to embed (replaced
-    passages' ids go to ``stale``)."""
+def _store_items(deps: Deps, source_id: int, items: list[Any], run_id: str, stale: list[int],
+                 query: str | None = None) -> tuple[dict[str, int], list[int], dict[int, str]]:
+    """Upsert documents and their sightings (the listing key, and the query that found
+    them); returns counts, new/updated ids, and texts to embed (replaced passages' ids go
+    to ``stale``)."""
     from reservoir.memory.chunking import chunk_text
 
     counts = {"new": 0, "unchanged": 0, "duplicate": 0, "updated": 0}
     fresh: list[int] = []
     to_embed: dict[int, str] = {}
+    seen: list[sightings.SightingIn] = []
     with session_scope(deps.settings, write=True) as session:
         for item in items:
             if not (item.text or "").strip():
@@ -60,10 +77,13 @@ def _store_items(deps: Deps, source_id: int, items: list[Any], run_id: str, stal
                 authoritative=_read_from_itself(item), run_id=run_id))
             counts[result.status] += 1
             doc = result.document
+            seen.append(sightings.SightingIn(key=item.extra.get("listing_key") or item.url,
+                                             document_id=doc.id, query=query))
             if result.status in ("new", "updated") and doc.id is not None:
                 fresh.append(doc.id)
                 for chunk in replace_chunks(session, doc.id, chunk_text(doc.text), stale):
                     to_embed[chunk.id] = chunk.text  # type: ignore[index]
+        sightings.record(session, source_id, run_id, seen)
     return counts, fresh, to_embed
 
 
@@ -82,6 +102,14 @@ def _embed_chunks(deps: Deps, chunk_texts: dict[int, str]) -> None:
     deps.vector_store().upsert_chunks(items)
 
 
+def _backlog(result: Any, query: str | None) -> int | None:
+    """The source's own listing sets its backlog; a search (or an unchanged listing, which
+    says nothing new about it) leaves the recorded one as it was."""
+    if query or result.not_modified:
+        return None
+    return result.left
+
+
 async def scout_source(task: ScoutTask, deps: Deps) -> dict[str, Any]:
     """Fetch, store, embed; update the source's health either way."""
     with session_scope(deps.settings) as session:
@@ -90,35 +118,39 @@ async def scout_source(task: ScoutTask, deps: Deps) -> dict[str, Any]:
             return {"source_summaries": [], "notes": [f"source {task['source_id']} vanished"]}
         cache = SqlValidatorCache()
         cache.load(session)
-    deps.emit("scout", "source_started", {"source": source.name, "query": task.get("query")})
+    query = task.get("query")
+    deps.emit("scout", "source_started", {"source": source.name, "query": query})
     try:
-        result = await _collect(source, task.get("query"), deps, cache)
+        result = await _collect(source, query, deps, cache)
     except Exception as exc:  # noqa: BLE001 — every failure is recorded, none is fatal
         reason = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
         log.warning("source %s failed: %s", source.name, reason)
         with session_scope(deps.settings, write=True) as session:
             source_queries.record_failure(session, session.get(Source, source.id), reason)
-        summary = _summary(source, failed=1, error=reason)
+        summary = _summary(source, query, failed=1, error=reason)
         deps.emit("scout", "source_failed", dict(summary))
         return {"source_summaries": [summary], "counters": {"sources_failed": 1}}
     stale: list[int] = []
     counts, fresh, to_embed = await asyncio.to_thread(_store_items, deps, source.id, result.items,
-                                                        task["run_id"], stale)
+                                                        task["run_id"], stale, query)
     if stale:  # before the upsert: a reused id must end up with its new vector
         await asyncio.to_thread(deps.vector_store().delete, DOCUMENTS, stale)
     await asyncio.to_thread(_embed_chunks, deps, to_embed)
     with session_scope(deps.settings, write=True) as session:
         cache.flush(session)
-        source_queries.record_success(session, session.get(Source, source.id))
+        source_queries.record_success(session, session.get(Source, source.id),
+                                      backlog=_backlog(result, query))
     errors = list(result.errors)
     summary = _summary(
-        source, fetched=len(result.items), new=counts["new"] + counts["updated"],
+        source, query, fetched=len(result.items), new=counts["new"] + counts["updated"],
         unchanged=counts["unchanged"] + result.unchanged, duplicate=counts["duplicate"],
-        failed=len(errors), error="; ".join(errors[:3]) or None)
-    deps.emit("scout", "source_done", dict(summary))
+        failed=len(errors), error="; ".join(errors[:3]) or None, known=result.known,
+        skipped=result.skipped, left=result.left)
+    deps.emit("scout", "source_done", {**summary, "document_ids": fresh})
     return {
         "source_summaries": [summary], "new_document_ids": fresh,
         "counters": {"documents_fetched": len(result.items), "documents_new": len(fresh),
                      "documents_unchanged": summary["unchanged"],
-                     "documents_duplicate": counts["duplicate"], "items_failed": len(errors)},
+                     "documents_duplicate": counts["duplicate"], "items_failed": len(errors),
+                     "items_known": result.known, "items_left": result.left},
     }

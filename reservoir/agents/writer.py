@@ -16,6 +16,7 @@ from sqlmodel import col, func, select
 
 from reservoir.agents.verify import unsupported_figures
 from reservoir.deps import Deps
+from reservoir.memory import sightings
 from reservoir.memory.db import session_scope
 from reservoir.memory.models import (
     BusinessProfile,
@@ -112,6 +113,15 @@ def _quotes(session: Any, opp_id: int, citations: dict[str, dict[str, Any]]) -> 
     return quotes
 
 
+def _searches(session: Any, run_id: str | None) -> list[dict[str, Any]]:
+    """Which of this run's queries (focus, profile, follow-up) found which documents."""
+    if not run_id:
+        return []
+    found = sightings.found_by_query(session, run_id)
+    searches = [{"query": q, "document_ids": ids} for q, ids in found.items()]
+    return sightings.with_documents(session, searches)
+
+
 def template_summary(profile: BusinessProfile, items: list[dict[str, Any]], total: int) -> str:
     if not items:
         return (f"The reservoir holds no scored opportunity for {profile.name} yet: run discovery "
@@ -168,8 +178,10 @@ async def write_report(deps: Deps, run_id: str | None, profile_id: int) -> int:
                   "quotes": _quotes(session, opp.id, citations)} for opp, roi in ranked]
         since = utcnow() - timedelta(days=7)
         trends = _trends(session, [o.id for o, _ in ranked], since)
+        searches = _searches(session, run_id)
     summary = await _model_summary(deps, profile, items, template_summary(profile, items, total))
     context = {"profile": profile, "items": items, "summary": summary, "trends": trends,
+               "searches": searches,
                "citations": list(citations.values()),
                "generated_at": utcnow().strftime("%Y-%m-%d %H:%M UTC")}
     report = Report(run_id=run_id, profile_id=profile_id, period_start=since,

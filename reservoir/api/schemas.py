@@ -35,7 +35,8 @@ AutomationType = Literal["lead_generation", "client_communication", "document_au
 OpportunityStatus = Literal["new", "approved", "rejected", "archived"]
 RunStatus = Literal["queued", "running", "interrupted", "succeeded", "failed", "cancelled"]
 RunKind = Literal["discovery", "report", "ask", "eval"]
-SourceKind = Literal["rss", "atom", "hackernews", "reddit", "producthunt", "html", "sitemap", "folder"]
+SourceKind = Literal["rss", "atom", "hackernews", "reddit", "producthunt", "html", "sitemap", "folder",
+                     "searxng"]
 
 
 class StrictModel(BaseModel):
@@ -332,6 +333,8 @@ class SourceOut(BaseModel):
     last_fetched_at: UtcDatetime | None
     consecutive_failures: int
     last_error: str | None
+    backlog: int = Field(0, description="New items the last listing held beyond the per-run "
+                                        "limit: the next run takes them.")
 
     @classmethod
     def from_row(cls, source: Source) -> SourceOut:
@@ -339,6 +342,7 @@ class SourceOut(BaseModel):
             id=source.id, name=source.name, kind=source.kind, url=source.url,
             config=source.config or {}, active=source.active, last_fetched_at=source.last_fetched_at,
             consecutive_failures=source.consecutive_failures, last_error=source.last_error,
+            backlog=source.backlog or 0,
         )
 
 

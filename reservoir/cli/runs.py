@@ -21,6 +21,7 @@ from reservoir.cli.common import (
 )
 from reservoir.graphs import runner
 from reservoir.memory import runs as run_queries
+from reservoir.memory import sightings
 
 app = typer.Typer(help="Inspect and control runs.", no_args_is_help=True)
 
@@ -29,9 +30,15 @@ def progress_printer(event: dict[str, Any]) -> None:
     """One line per step a person cares about: which agent, how many documents, what was found."""
     node, kind, payload = event["node"], event["type"], event["payload"]
     if kind == "source_done":
-        console.print(f"  scout  {payload['name']}: fetched {payload['fetched']}, "
+        searched = f" (search {payload['query']!r})" if payload.get("query") else ""
+        console.print(f"  scout  {payload['name']}{searched}: fetched {payload['fetched']}, "
                       f"new {payload['new']}, unchanged {payload['unchanged']}, "
-                      f"duplicate {payload['duplicate']}, failed {payload['failed']}")
+                      f"duplicate {payload['duplicate']}, failed {payload['failed']}"
+                      + _left_clause(payload), highlight=False, soft_wrap=True)
+    elif kind == "searches_planned":
+        for query in payload.get("queries", []):
+            console.print(f"  search “{query['text']}” ({query['origin']})", highlight=False,
+                          soft_wrap=True)
     elif kind == "source_failed":
         console.print(f"  scout  {payload['name']}: [red]failed[/] — {payload['error']}",
                       highlight=False)
@@ -44,15 +51,26 @@ def progress_printer(event: dict[str, Any]) -> None:
             console.print(f"  note   {note}")
 
 
+def left_note(left: int) -> str:
+    """What a listing holds beyond the per-run limit, in the words the user reads."""
+    return f"{left} more item{'s' if left != 1 else ''}: next run" if left else ""
+
+
+def _left_clause(payload: dict[str, Any]) -> str:
+    note = left_note(payload.get("left") or 0)
+    return f"; {note}" if note else ""
+
+
 def print_source_summary(run_id: str) -> None:
     with session() as db:
         run = run_queries.get_run(db, run_id)
         sources = (run.counters or {}).get("sources", []) if run else []
     if sources:
-        print_table("Sources", ["source", "fetched", "new", "unchanged", "duplicate", "failed",
-                                "reason"],
-                    [[s["name"], s["fetched"], s["new"], s["unchanged"], s["duplicate"],
-                      s["failed"], s["error"] or ""] for s in sources])
+        print_table("Sources", ["source", "query", "fetched", "new", "unchanged", "duplicate",
+                                "failed", "known", "left", "reason"],
+                    [[s["name"], s.get("query") or "", s["fetched"], s["new"], s["unchanged"],
+                      s["duplicate"], s["failed"], s.get("known", 0),
+                      left_note(s.get("left") or 0), s["error"] or ""] for s in sources])
 
 
 def run_to_end(run_id: str, resume_value: Any = None, quiet: bool = False) -> str:
@@ -115,6 +133,9 @@ def discover(
             print_json(run_queries.run_public(run_queries.get_run(db, run_id)))
     else:
         print_source_summary(run_id)
+        with session() as db:
+            run = run_queries.get_run(db, run_id)
+            print_searches(sightings.with_documents(db, (run.counters or {}).get("searches", [])))
         finish_line(run_id, status)
     if status == "failed":
         raise typer.Exit(1)
@@ -171,12 +192,24 @@ def show(run_id: str, as_json: bool = JsonOpt) -> None:
         data = run_queries.run_public(run)
         data["events"] = [{"seq": e.seq, "ts": e.ts, "node": e.node, "type": e.type,
                            "payload": e.payload} for e in run_queries.events_after(db, run.id)]
+        data["searches"] = sightings.with_documents(db, (run.counters or {}).get("searches", []))
     if as_json:
         print_json(data)
         return
     console.print(f"run {data['id']} ({data['kind']}, {data['trigger']}): {data['status']}")
     for event in data["events"]:
         console.print(f"  #{event['seq']} {event['node']} {event['type']}", highlight=False)
+    print_searches(data["searches"])
+
+
+def print_searches(searches: list[dict[str, Any]]) -> None:
+    """Which query found which document."""
+    for search in searches:
+        console.print(f"search “{search['query']}” ({search['origin']}): "
+                      f"{len(search['documents'])} new document(s)", highlight=False,
+                      soft_wrap=True)
+        for doc in search["documents"]:
+            console.print(f"  {doc['url']}  {doc['title']}", highlight=False, soft_wrap=True)
 
 
 @app.command("resume")

@@ -18,6 +18,7 @@ from reservoir.cli.common import (
     session,
     shorten,
 )
+from reservoir.cli.runs import left_note
 from reservoir.memory import sources as source_queries
 from reservoir.memory.models import SOURCE_KINDS, Source
 
@@ -30,6 +31,7 @@ def source_public(source: Source) -> dict[str, Any]:
         "config": source.config, "active": source.active,
         "last_fetched_at": source.last_fetched_at,
         "consecutive_failures": source.consecutive_failures, "last_error": source.last_error,
+        "backlog": source.backlog,
     }
 
 
@@ -70,7 +72,8 @@ def add(
 
 @app.command("list")
 def list_(as_json: bool = JsonOpt, limit: int = LimitOpt, offset: int = OffsetOpt) -> None:
-    """List sources with their health (last fetch, failures, last error)."""
+    """List sources with their health (last fetch, failures, last error) and what their
+    listing still holds for the next run."""
     with session() as db:
         page = source_queries.list_sources(db, limit=limit, offset=offset)
         items = [source_public(s) for s in page.items]
@@ -78,9 +81,9 @@ def list_(as_json: bool = JsonOpt, limit: int = LimitOpt, offset: int = OffsetOp
         print_page(items, page.total)
         return
     print_table("Sources", ["id", "name", "kind", "url", "active", "last fetched", "failures",
-                            "last error"],
+                            "left", "last error"],
                 [[s["id"], s["name"], s["kind"], shorten(s["url"], 50), s["active"],
-                  s["last_fetched_at"], s["consecutive_failures"],
+                  s["last_fetched_at"], s["consecutive_failures"], left_note(s["backlog"]),
                   shorten(s["last_error"] or "", 50)] for s in items], page.total)
 
 

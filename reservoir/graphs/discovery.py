@@ -1,9 +1,11 @@
 """The discovery graph: a supervisor routes scout → analyst → roi → writer (DESIGN §5).
 
 The supervisor decides from the state and returns `Command(goto=...)`; the scout fans out
-with one `Send` per source; the analyst may be followed by a targeted search for promising
-opportunities with thin evidence, bounded by `max_steps` and the token/cost budget. With
-`require_approval` the graph interrupts before the reports are published.
+with one `Send` per source, plus one per (search query, searchable source) — the queries come
+from the run's focus and its profiles' challenges and goals (`agents/queries.py`). The
+analyst may be followed by a targeted search for promising opportunities with thin evidence,
+bounded by `max_steps` and the token/cost budget. With `require_approval` the graph
+interrupts before the reports are published.
 """
 
 from __future__ import annotations
@@ -17,10 +19,18 @@ from langgraph.types import Command, Send, interrupt
 from sqlmodel import col, select
 
 from reservoir.agents import analyst, roi, scout, writer
+from reservoir.agents.queries import PlannedQuery, needs_of, plan_queries, propose_queries
 from reservoir.deps import Deps
 from reservoir.graphs.state import DiscoveryState, ScoutTask
 from reservoir.memory.db import session_scope
-from reservoir.memory.models import Opportunity, Report, RoiEstimate, Run, Source
+from reservoir.memory.models import (
+    BusinessProfile,
+    Opportunity,
+    Report,
+    RoiEstimate,
+    Run,
+    Source,
+)
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +46,51 @@ def cancel_requested(deps: Deps, run_id: str) -> bool:
         return bool(run and run.cancel_requested)
 
 
-def _search_sources(deps: Deps, source_ids: list[int]) -> list[int]:
-    """Sources that can answer a query (HN Algolia search, or any marked searchable)."""
+def _source_roles(deps: Deps, source_ids: list[int]) -> tuple[list[int], list[int]]:
+    """(sources whose own listing is read, sources that answer queries): a search-only kind
+    (searxng) is read only with a query, unless its config fixes one."""
+    from reservoir.tools.sources import needs_query, searchable
+
     with session_scope(deps.settings) as session:
-        rows = session.exec(select(Source).where(col(Source.id).in_(source_ids))).all()
-        return [s.id for s in rows if s.config.get("algolia_url") or s.config.get("searchable")]
+        rows = session.exec(select(Source).where(col(Source.id).in_(source_ids))
+                            .order_by(Source.id)).all()
+        listing = [s.id for s in rows if not needs_query(s.kind) or s.config.get("query")]
+        search = [s.id for s in rows if searchable(s.kind, s.config or {})]
+    return listing, search
+
+
+def _search_sources(deps: Deps, source_ids: list[int]) -> list[int]:
+    """Sources that can answer a query: searxng, HN Algolia, Reddit and sitemap site search
+    where the source opts in."""
+    return _source_roles(deps, source_ids)[1]
+
+
+async def plan_searches(deps: Deps, state: DiscoveryState) -> list[PlannedQuery]:
+    """The run's focus and its profiles' challenges and goals, as queries (the model's
+    proposals too, when the scout has one)."""
+    focus = state.get("focus", [])
+    with session_scope(deps.settings) as session:
+        profiles = session.exec(select(BusinessProfile).where(
+            col(BusinessProfile.id).in_(state.get("profile_ids", [])))
+            .order_by(BusinessProfile.id)).all()
+        planned, needs = plan_queries(focus, profiles), needs_of(focus, profiles)
+    return await propose_queries(deps, planned, needs)
+
+
+async def _start(state: DiscoveryState, deps: Deps, update: dict[str, Any]) -> Command[Next]:
+    """Read every source's listing, and send the planned searches to every searchable one."""
+    listing, search = _source_roles(deps, state.get("source_ids", []))
+    planned = await plan_searches(deps, state) if search else []
+    if planned:
+        deps.emit("supervisor", "searches_planned", {
+            "queries": [q.as_dict() for q in planned], "source_ids": search})
+    elif state.get("focus"):
+        update["notes"] = ["focus given, but no source answers queries: add a searxng source, "
+                           "or mark a reddit/sitemap/hackernews source searchable"]
+    sends = (_scout_sends(state, None, listing)
+             + _scout_sends(state, [q.text for q in planned], search))
+    update.update(phase="scouting", search_queries=[q.as_dict() for q in planned])
+    return Command(goto=sends or "analyst", update=update)
 
 
 def followup_queries(deps: Deps, opp_ids: list[int]) -> list[str]:
@@ -73,9 +123,7 @@ async def supervisor(state: DiscoveryState, runtime: Runtime[Deps]) -> Command[N
         update["notes"] = [f"max_steps={deps.settings.max_steps} reached: writing what we have"]
         return Command(goto="roi", update={**update, "phase": "scoring"})
     if phase == "start":
-        sends = _scout_sends(state, None, state.get("source_ids", []))
-        update["phase"] = "scouting"
-        return Command(goto=sends or "analyst", update=update)
+        return await _start(state, deps, update)
     if phase == "scouting":
         return Command(goto="analyst", update={**update, "phase": "analysing"})
     if phase == "analysed":

@@ -18,6 +18,7 @@ from reservoir.deps import Deps
 from reservoir.graphs.discovery import build_discovery_graph
 from reservoir.llm import LlmClient
 from reservoir.memory import runs as run_queries
+from reservoir.memory import sightings
 from reservoir.memory.checkpoint import open_checkpointer
 from reservoir.memory.db import session_scope
 from reservoir.memory.llm_cache import SqlLlmCache
@@ -84,7 +85,7 @@ def _summarise_update(update: Any) -> dict[str, Any]:
     if not isinstance(update, dict):
         return {}
     keep = ("phase", "counters", "source_summaries", "report_ids", "decision", "notes",
-            "followup_queries")
+            "followup_queries", "search_queries")
     out = {k: update[k] for k in keep if k in update}
     for key in ("new_document_ids", "opportunity_ids"):
         if key in update:
@@ -107,6 +108,19 @@ async def _graph_input(graph: Any, config: dict[str, Any], run: Run,
             raise RunError(f"run {run.id} is waiting for approval: approve or reject it")
         return Command(resume=resume_value)
     return None  # continue from the last checkpoint
+
+
+def searches_of(settings: Settings, run_id: str, values: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each query the run sent (planned or follow-up), where it came from, and the documents
+    it found: stored on the run so `runs show`, the API and the dashboard show it."""
+    origins = {q["text"]: q["origin"] for q in values.get("search_queries", [])}
+    for query in values.get("followup_queries", []):
+        origins.setdefault(query, "follow-up")
+    with session_scope(settings) as session:
+        found = sightings.found_by_query(session, run_id)
+    return [{"query": query, "origin": origins.get(query, "source config"),
+             "document_ids": found.get(query, [])}
+            for query in [*origins, *(q for q in found if q not in origins)]]
 
 
 def _finish(settings: Settings, run_id: str, status: str, deps: Deps, counters: dict[str, Any],
@@ -147,6 +161,7 @@ async def execute_run(settings: Settings, run_id: str, *, resume_value: Any = No
         counters = dict(snapshot.values.get("counters", {}))
         counters["reports"] = snapshot.values.get("report_ids", [])
         counters["sources"] = snapshot.values.get("source_summaries", [])
+        counters["searches"] = searches_of(settings, run_id, snapshot.values)
         if snapshot.interrupts:
             status = "interrupted"
         elif snapshot.values.get("decision") == "cancelled":

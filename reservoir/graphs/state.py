@@ -33,6 +33,7 @@ class DiscoveryState(TypedDict, total=False):
     phase: str
     followup_rounds: int
     followup_queries: list[str]
+    search_queries: list[dict[str, str]]  # planned from focus and profiles: {text, origin}
     source_summaries: Annotated[list[SourceSummary], operator.add]
     new_document_ids: Annotated[list[int], union_ids]
     opportunity_ids: Annotated[list[int], union_ids]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -100,10 +101,37 @@ def _add_missing_columns(engine: Engine) -> None:
                 conn.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}{clause}'))
 
 
+def _widen_source_kinds(engine: Engine) -> None:
+    """A database created before a source kind was added keeps the old CHECK list: widen it
+    (only ever adding kinds, so every stored row still satisfies it)."""
+    wanted = models._in("kind", models.SOURCE_KINDS)
+    with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            sql = conn.execute(text("SELECT sql FROM sqlite_master WHERE type='table' "
+                                    "AND name='source'")).scalar()
+            if not sql or wanted in sql:
+                return
+            widened = re.sub(r"kind IN \([^)]*\)", wanted, sql, count=1)
+            version = conn.execute(text("PRAGMA schema_version")).scalar()
+            conn.execute(text("PRAGMA writable_schema=ON"))
+            conn.execute(text("UPDATE sqlite_master SET sql=:sql WHERE type='table' "
+                              "AND name='source'"), {"sql": widened})
+            conn.execute(text(f"PRAGMA schema_version={int(version) + 1}"))
+            conn.execute(text("PRAGMA writable_schema=OFF"))
+            return
+        current = conn.execute(text("SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                                    "WHERE conname='ck_source_kind'")).scalar()
+        if current is None or all(f"'{kind}'" in current for kind in models.SOURCE_KINDS):
+            return
+        conn.execute(text("ALTER TABLE source DROP CONSTRAINT ck_source_kind"))
+        conn.execute(text(f"ALTER TABLE source ADD CONSTRAINT ck_source_kind CHECK ({wanted})"))
+
+
 def init_schema(engine: Engine) -> None:
     """Create tables and the full-text index; safe to call on every start."""
     SQLModel.metadata.create_all(engine)
     _add_missing_columns(engine)
+    _widen_source_kinds(engine)
     statements = _SQLITE_FTS if engine.dialect.name == "sqlite" else _POSTGRES_FTS
     with engine.begin() as conn:
         for statement in statements:

@@ -12,7 +12,8 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-SOURCE_KINDS = ("rss", "atom", "hackernews", "reddit", "producthunt", "html", "sitemap", "folder")
+SOURCE_KINDS = ("rss", "atom", "hackernews", "reddit", "producthunt", "html", "sitemap", "folder",
+                "searxng")
 AUTOMATION_TYPES = (
     "lead_generation",
     "client_communication",
@@ -79,6 +80,25 @@ class Source(SQLModel, table=True):
     last_modified: str | None = None
     consecutive_failures: int = 0
     last_error: str | None = Field(default=None, sa_column=Column(Text))
+    # New items the last listing held beyond the per-run limit: the next run takes them.
+    backlog: int = 0
+
+
+class Sighting(SQLModel, table=True):
+    """An item a source listed (or a search returned) that the scout has taken: the key the
+    listing names it by (its link, or its discussion url) and the query that found it.
+    Known keys are set aside before the per-run limit, so successive runs drain a feed."""
+
+    __table_args__ = (UniqueConstraint("source_id", "key", name="uq_sighting_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = Field(foreign_key="source.id", index=True, ondelete="CASCADE")
+    key: str = Field(max_length=2048)
+    document_id: int | None = Field(default=None, foreign_key="document.id", index=True,
+                                    ondelete="SET NULL")
+    run_id: str | None = Field(default=None, index=True, max_length=64)
+    query: str | None = Field(default=None, max_length=500)
+    seen_at: datetime = Field(default_factory=utcnow)
 
 
 class HttpCacheEntry(SQLModel, table=True):

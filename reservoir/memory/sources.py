@@ -62,10 +62,13 @@ def remove_source(session: Session, ref: str | int) -> bool:
     return True
 
 
-def record_success(session: Session, source: Source) -> None:
+def record_success(session: Session, source: Source, *, backlog: int | None = None) -> None:
+    """A fetch that worked; `backlog` (when the listing was read) is what it left for later."""
     source.last_fetched_at = utcnow()
     source.consecutive_failures = 0
     source.last_error = None
+    if backlog is not None:
+        source.backlog = backlog
     session.add(source)
 
 

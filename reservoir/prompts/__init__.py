@@ -84,7 +84,8 @@ def available_versions(task: str) -> list[str]:
 
 
 DEFAULT_VERSIONS = {"analyst.extract": "v1", "analyst.critic": "v1", "writer.summary": "v1",
-                    "ask.answer": "v2", "ask.rewrite": "v1", "roi.inputs": "v1"}
+                    "ask.answer": "v2", "ask.rewrite": "v1", "roi.inputs": "v1",
+                    "scout.queries": "v1"}
 
 
 def active_prompt(task: str, overrides: dict[str, str] | None = None) -> Prompt:

@@ -100,7 +100,8 @@ async def test_sources_create_conflict_and_delete_keeps_documents(client: httpx.
     assert body["name"] == "hn" and body["config"] == {"limit": 5} and body["active"] is True
     assert created.headers["location"].endswith(f"/sources/{body['id']}")
     assert set(body) == {"id", "name", "kind", "url", "config", "active", "last_fetched_at",
-                         "consecutive_failures", "last_error"}
+                         "consecutive_failures", "last_error", "backlog"}
+    assert body["backlog"] == 0
     again = await client.post("/api/v1/sources", json={"name": "hn", "kind": "rss", "url": "https://x"})
     assert again.status_code == 409 and again.json()["error"]["code"] == "source_exists"
     with session_scope(settings) as session:

@@ -89,9 +89,16 @@
   };
 
   // ---------------------------------------------------------------------------------- one run
+  // What a listing holds beyond the per-run limit, worded as the CLI words it.
+  const leftNote = (n) => (n ? `${n} more item${n === 1 ? "" : "s"}: next run` : "");
+
   function describe(ev) {
     const p = ev.payload || {};
-    if (ev.type === "source_done") return `${p.name}: fetched ${p.fetched}, new ${p.new}, failed ${p.failed}`;
+    if (ev.type === "source_done") {
+      const searched = p.query ? ` (search “${p.query}”)` : "";
+      const left = p.left ? `; ${leftNote(p.left)}` : "";
+      return `${p.name}${searched}: fetched ${p.fetched}, new ${p.new}, failed ${p.failed}${left}`;
+    }
     if (ev.type === "source_failed") return `${p.name}: failed — ${p.error}`;
     if (ev.type === "step") {
       const parts = Object.entries(p.counters || {}).map(([k, v]) => `${pretty(k)} ${v}`);
@@ -138,8 +145,13 @@
       $("#run-opps").hidden = run.status !== "succeeded";
       if (run.status === "succeeded") document.querySelectorAll("#phases li").forEach((li) => li.className = "done");
       const reports = (run.counters && run.counters.reports) || [];
+      // Which query (focus, profile, follow-up) found which documents.
+      const searches = ((run.counters && run.counters.searches) || []).map((q) => el("li", {},
+        `“${q.query}” (${q.origin}): `, ...(q.document_ids.length ? q.document_ids.flatMap((id, i) =>
+          [i ? ", " : "", el("a", { href: `/documents/${id}` }, `#${id}`)]) : ["nothing new"])));
       $("#run-reports").replaceChildren(...(reports.length ? [el("p", {}, "Reports: ",
-        ...reports.flatMap((id, i) => [i ? ", " : "", el("a", { href: `/reports/${id}` }, `#${id}`)]))] : []));
+        ...reports.flatMap((id, i) => [i ? ", " : "", el("a", { href: `/reports/${id}` }, `#${id}`)]))] : []),
+        ...(searches.length ? [el("p", { text: "Searches:" }), el("ul", { id: "run-searches" }, ...searches)] : []));
       if (!events.children.length) for (const ev of run.events) addEvent(ev);
       return run;
     };
@@ -280,12 +292,13 @@
         el("td", { text: s.name }), el("td", { text: s.kind }), el("td", {}, extLink(s.url)),
         el("td", { text: s.active ? "yes" : "no" }), el("td", { text: fmtDate(s.last_fetched_at) }),
         el("td", { class: "num", text: s.consecutive_failures }),
+        el("td", { class: s.backlog ? "" : "muted", text: leftNote(s.backlog) || "none" }),
         el("td", { class: s.last_error ? "error" : "muted", text: s.last_error || "ok" }),
         el("td", {}, el("button", { type: "button", class: "secondary", onclick: async () => {
           if (!confirm(`Remove source ${s.name}? Its documents stay in the reservoir.`)) return;
           try { await api(`/sources/${encodeURIComponent(s.id)}`, { method: "DELETE" }); toast("source removed"); load(0); }
           catch (err) { fail(err); }
-        } }, "Remove")))), "No sources yet.", 8);
+        } }, "Remove")))), "No sources yet.", 9);
       pager($("#sources-pager"), page, (o) => load(o).catch(fail));
     };
     $("#source-form").addEventListener("submit", async (e) => {

@@ -10,6 +10,7 @@ from reservoir.tools.sources import (  # noqa: F401 - imported so each adapter r
     producthunt,
     reddit,
     rss,
+    searxng,
     sitemap,
 )
 from reservoir.tools.sources.base import (
@@ -22,10 +23,13 @@ from reservoir.tools.sources.base import (
     collect,
     complete_item_from_article,
     get_adapter,
+    needs_query,
     register_adapter,
+    searchable,
 )
 
 __all__ = [
     "ADAPTERS", "SourceAdapter", "SourceError", "SourceItem", "SourceResult", "SourceSpec",
-    "collect", "complete_item_from_article", "get_adapter", "register_adapter",
+    "collect", "complete_item_from_article", "get_adapter", "needs_query", "register_adapter",
+    "searchable",
 ]

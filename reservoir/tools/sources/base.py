@@ -57,16 +57,29 @@ class SourceResult:
     not_modified: bool = False
     unchanged: int = 0  # items skipped because their page answered 304
     errors: list[str] = field(default_factory=list)  # per-item failures; the source still succeeds
+    skipped: int = 0  # listed items the adapter leaves out by rule (stickied posts, ...)
+    known: int = 0  # listed items the reservoir already holds: set aside before the limit
+    left: int = 0  # new items beyond this run's limit: the next run takes them
+
+
+KnownKeys = Callable[[Sequence[str]], set[str]]
 
 
 @dataclass
 class SourceSpec:
-    """What an adapter needs from a Source row."""
+    """What an adapter needs from a Source row.
+
+    `known` answers which listing keys the reservoir already holds (None: nothing is known);
+    `conditional` False re-reads the listing itself even when it answers 304, because items
+    were left on it last time.
+    """
 
     name: str
     kind: str
     url: str
     config: dict[str, Any] = field(default_factory=dict)
+    known: KnownKeys | None = None
+    conditional: bool = True
 
     @classmethod
     def from_source(cls, source: Any) -> SourceSpec:
@@ -101,6 +114,19 @@ def get_adapter(kind: str) -> SourceAdapter:
     except KeyError:
         known = ", ".join(sorted(ADAPTERS))
         raise SourceError(f"unknown source kind {kind!r}; known: {known}") from None
+
+
+def searchable(kind: str, config: dict[str, Any]) -> bool:
+    """Whether a source answers a query (focus, profile or follow-up searches): the adapter
+    says, from the source's config; `{"searchable": false}` opts any source out."""
+    adapter = ADAPTERS.get(kind)
+    check = getattr(adapter, "searchable", None)
+    return bool(check and config.get("searchable", True) is not False and check(config))
+
+
+def needs_query(kind: str) -> bool:
+    """A search-only kind (searxng) has no listing of its own to read without a query."""
+    return bool(getattr(ADAPTERS.get(kind), "needs_query", False))
 
 
 async def collect(spec: SourceSpec, fetcher: Fetcher) -> SourceResult:
@@ -152,10 +178,12 @@ def is_http(url: str | None) -> bool:
     return bool(url) and urlsplit(url or "").scheme in ("http", "https")
 
 
-async def fetch_source(fetcher: Fetcher, url: str, accept: str) -> FetchResult:
+async def fetch_source(fetcher: Fetcher, url: str, accept: str,
+                       spec: SourceSpec | None = None) -> FetchResult:
     """The source's own document: a failure here fails the whole source."""
+    conditional = spec is None or spec.conditional
     try:
-        return await fetcher.fetch(url, accept=accept)
+        return await fetcher.fetch(url, accept=accept, conditional=conditional)
     except FetchError as exc:
         raise SourceError(f"cannot fetch source: {exc.reason}", url) from exc
 
@@ -182,6 +210,34 @@ def item_from_page(page: ExtractedPage, url: str, **overrides: Any) -> SourceIte
     for key, value in overrides.items():
         setattr(item, key, value)
     return item
+
+
+# ----------------------------------------------------------------------------- working through a listing
+
+
+def take_new(spec: SourceSpec, entries: Sequence[tuple[str, T]], limit: int,
+             result: SourceResult) -> list[T]:
+    """Set aside repeated and known entries, then take `limit` of the rest; what is beyond
+    the limit is counted in `result.left`, so the next run takes it and the user sees it.
+
+    Each entry is (listing key, value): the key is what the listing names the item by (its
+    link, or its discussion url), stable from run to run.
+    """
+    unique: dict[str, T] = {}
+    for key, value in entries:
+        unique.setdefault(key, value)
+    known = spec.known(list(unique)) if spec.known and unique else set()
+    fresh = [(key, value) for key, value in unique.items() if key not in known]
+    result.known += len(unique) - len(fresh)
+    result.left += max(0, len(fresh) - limit)
+    return [value for _, value in fresh[:limit]]
+
+
+def keyed(items: Sequence[tuple[SourceItem, bool]]) -> list[tuple[str, tuple[SourceItem, bool]]]:
+    """Key (item, fetch?) pairs by their listed url, remembered on the item for the scout."""
+    for item, _ in items:
+        item.extra.setdefault("listing_key", item.url)
+    return [(entry[0].extra["listing_key"], entry) for entry in items]
 
 
 # ----------------------------------------------------------------------------- article completion

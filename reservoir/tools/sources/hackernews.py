@@ -26,17 +26,24 @@ from reservoir.tools.sources.base import (
     is_http,
     parse_json,
     register_adapter,
+    take_new,
 )
 
 ALGOLIA_URL = "https://hn.algolia.com/api/v1"
 DISCUSSION_URL = "https://news.ycombinator.com/item?id={id}"
+SEARCH_PAGE = 100  # hits asked of Algolia: known ones are set aside, then `limit` taken
 LISTS = {"topstories", "newstories", "beststories", "askstories", "showstories", "jobstories"}
+
+
+def discussion_url(spec: SourceSpec, id_: Any) -> str:
+    """A story's page on Hacker News: the key it is listed by, whichever API listed it."""
+    return str(spec.config.get("item_url") or DISCUSSION_URL).replace("{id}", str(id_))
 
 
 def _item(spec: SourceSpec, *, id_: Any, title: Any, url: Any, text: Any, author: Any,
           points: Any, comments: Any, when: Any) -> tuple[SourceItem, bool]:
     """One story -> (item, fetch its article?)."""
-    discussion = str(spec.config.get("item_url") or DISCUSSION_URL).replace("{id}", str(id_))
+    discussion = discussion_url(spec, id_)
     body = html_fragment_to_text(text) if isinstance(text, str) else ""
     title = " ".join(str(title or "").split())
     external = isinstance(url, str) and is_http(url)
@@ -44,7 +51,7 @@ def _item(spec: SourceSpec, *, id_: Any, title: Any, url: Any, text: Any, author
         url=url if external else discussion, title=title, text=body if not external else "",
         summary=body if external else "", author=author if isinstance(author, str) else None,
         published_at=from_timestamp(when), points=as_int(points), comments=as_int(comments),
-        extra={"hn_id": id_, "discussion_url": discussion})
+        extra={"hn_id": id_, "discussion_url": discussion, "listing_key": discussion})
     if not external and not item.text:
         item.text = title
     return item, external
@@ -59,7 +66,8 @@ class _Firebase:
         name = str(self.spec.config.get("list", "topstories")).removesuffix(".json")
         if name not in LISTS:
             raise SourceError(f"unknown Hacker News list {name!r}; one of {sorted(LISTS)}")
-        fetched = await fetch_source(self.fetcher, f"{self.base}/{name}.json", JSON_ACCEPT)
+        fetched = await fetch_source(self.fetcher, f"{self.base}/{name}.json", JSON_ACCEPT,
+                                     self.spec)
         if fetched.not_modified:
             return None
         ids = parse_json(fetched.text, fetched.url)
@@ -99,7 +107,8 @@ async def _algolia(spec: SourceSpec, fetcher: Fetcher, limit: int) -> list[Any] 
     params = {"query": str(spec.config["query"]), "hitsPerPage": limit}
     if tags := spec.config.get("tags", "story"):
         params["tags"] = tags
-    fetched = await fetch_source(fetcher, f"{base}/search?{urlencode(params)}", JSON_ACCEPT)
+    fetched = await fetch_source(fetcher, f"{base}/search?{urlencode(params)}", JSON_ACCEPT,
+                                 spec)
     if fetched.not_modified:
         return None
     data = parse_json(fetched.text, fetched.url)
@@ -113,24 +122,33 @@ async def _algolia(spec: SourceSpec, fetcher: Fetcher, limit: int) -> list[Any] 
 class HackerNewsAdapter:
     kind = "hackernews"
 
+    @staticmethod
+    def searchable(config: dict[str, Any]) -> bool:
+        """Searches go to Algolia: a source that names its Algolia endpoint (or is marked
+        searchable, for the public one) answers queries."""
+        return bool(config.get("algolia_url") or config.get("searchable") is True)
+
     async def collect(self, source: SourceSpec, fetcher: Fetcher) -> SourceResult:
         limit = config_int(source, "limit", 30, high=500)
         concurrency = config_int(source, "concurrency", DEFAULT_CONCURRENCY, high=64)
         result = SourceResult(items=[])
         pending: list[tuple[SourceItem, bool]] = []
         if source.config.get("query"):
-            hits = await _algolia(source, fetcher, limit)
+            hits = await _algolia(source, fetcher, max(limit, SEARCH_PAGE))
             if hits is None:
                 return SourceResult(items=[], not_modified=True)
-            for hit in hits[:limit]:
+            listed: list[tuple[str, tuple[SourceItem, bool]]] = []
+            for hit in hits:
                 if not isinstance(hit, dict) or not hit.get("objectID"):
                     result.errors.append(f"{source.name}: search hit without objectID skipped")
                     continue
-                pending.append(_item(
+                entry = _item(
                     source, id_=hit["objectID"], title=hit.get("title"), url=hit.get("url"),
                     text=hit.get("story_text"), author=hit.get("author"),
                     points=hit.get("points"), comments=hit.get("num_comments"),
-                    when=hit.get("created_at_i")))
+                    when=hit.get("created_at_i"))
+                listed.append((entry[0].extra["listing_key"], entry))
+            pending = take_new(source, listed, limit, result)
         else:
             if not is_http(source.url):
                 raise SourceError("a hackernews source needs the API base url", source.url)
@@ -138,7 +156,9 @@ class HackerNewsAdapter:
             ids = await api.ids()
             if ids is None:
                 return SourceResult(items=[], not_modified=True)
-            for outcome in await bounded_gather([api.job(i) for i in ids[:limit]], concurrency):
+            # Known stories are set aside by their discussion url before the limit applies.
+            chosen = take_new(source, [(discussion_url(source, i), i) for i in ids], limit, result)
+            for outcome in await bounded_gather([api.job(i) for i in chosen], concurrency):
                 if outcome is None:
                     result.unchanged += 1
                 elif isinstance(outcome, str):

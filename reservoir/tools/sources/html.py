@@ -17,9 +17,11 @@ from reservoir.tools.sources.base import (
     fetch_source,
     is_http,
     item_from_page,
+    keyed,
     page_from_fetch,
     preferred_url,
     register_adapter,
+    take_new,
 )
 
 
@@ -32,7 +34,7 @@ class HtmlAdapter:
             raise SourceError("an html source needs an http(s) url", source.url)
         follow = config_regex(source, "follow")
         max_pages = config_int(source, "max_pages", 20, high=500)
-        fetched = await fetch_source(fetcher, source.url, HTML_ACCEPT)
+        fetched = await fetch_source(fetcher, source.url, HTML_ACCEPT, source)
         if fetched.not_modified:
             return SourceResult(items=[], not_modified=True)
         page = page_from_fetch(fetched)
@@ -45,8 +47,9 @@ class HtmlAdapter:
                 result.errors.append(f"{fetched.url}: no main text extracted")
             return result
         skip = {source.url, fetched.url, start}
-        targets = [u for u in page.all_links if u not in skip and follow.search(u)][:max_pages]
-        pending = [(SourceItem(url=u, title="", text=""), True) for u in targets]
+        targets = [u for u in page.all_links if u not in skip and follow.search(u)]
+        pending = take_new(source, keyed([(SourceItem(url=u, title="", text=""), True)
+                                          for u in targets]), max_pages, result)
         concurrency = config_int(source, "concurrency", DEFAULT_CONCURRENCY, high=64)
         followed = await complete_items(fetcher, pending, result, concurrency)
         seen = {item.url for item in result.items}

@@ -20,7 +20,9 @@ from reservoir.tools.sources.base import (
     config_int,
     fetch_source,
     is_http,
+    keyed,
     register_adapter,
+    take_new,
 )
 from reservoir.tools.sources.rss import collect_feed
 
@@ -106,7 +108,7 @@ class ProductHuntAdapter:
     async def collect(self, source: SourceSpec, fetcher: Fetcher) -> SourceResult:
         if not is_http(source.url):
             raise SourceError("a producthunt source needs an http(s) url", source.url)
-        fetched = await fetch_source(fetcher, source.url, FEED_ACCEPT)
+        fetched = await fetch_source(fetcher, source.url, FEED_ACCEPT, source)
         if fetched.not_modified:
             return SourceResult(items=[], not_modified=True)
         if _is_feed(fetched):
@@ -116,7 +118,7 @@ class ProductHuntAdapter:
             raise SourceError("no products found on the listing page", fetched.url)
         limit = config_int(source, "limit", 30, high=500)
         result = SourceResult(items=[])
-        pending = [(item, True) for item in products[:limit]]
+        pending = take_new(source, keyed([(item, True) for item in products]), limit, result)
         concurrency = config_int(source, "concurrency", DEFAULT_CONCURRENCY, high=64)
         result.items = await complete_items(fetcher, pending, result, concurrency)
         return result

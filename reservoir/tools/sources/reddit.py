@@ -1,5 +1,5 @@
-"""A subreddit listing through Reddit's public JSON: self posts carry their own text, link
-posts get the linked article fetched and extracted."""
+"""A subreddit listing (or, with a query, Reddit search) through Reddit's public JSON: self
+posts carry their own text, link posts get the linked article fetched and extracted."""
 
 from __future__ import annotations
 
@@ -23,9 +23,11 @@ from reservoir.tools.sources.base import (
     is_http,
     parse_json,
     register_adapter,
+    take_new,
 )
 
 LISTINGS = {"hot", "new", "top", "rising", "controversial", "best"}
+LISTING_PAGE = 100  # the most Reddit returns in one listing request
 MEDIA_HOSTS = {"i.redd.it", "v.redd.it", "i.imgur.com", "preview.redd.it"}
 
 
@@ -39,6 +41,18 @@ def listing_url(spec: SourceSpec, limit: int) -> str:
     if listing in ("top", "controversial") and spec.config.get("time"):
         params["t"] = spec.config["time"]
     return f"{path}?{urlencode(params)}"
+
+
+def search_url(spec: SourceSpec, query: str) -> str:
+    """Reddit's search, restricted to the subreddit when the source is one."""
+    base = spec.url.rstrip("/")
+    params: dict[str, Any] = {"q": query, "limit": LISTING_PAGE, "raw_json": 1,
+                              "sort": str(spec.config.get("sort", "relevance"))}
+    if "/r/" in base:
+        params["restrict_sr"] = 1
+    if spec.config.get("time"):
+        params["t"] = spec.config["time"]
+    return f"{base}/search.json?{urlencode(params)}"
 
 
 def _posts(data: Any, url: str) -> list[dict[str, Any]]:
@@ -80,25 +94,44 @@ def _item(post: dict[str, Any], base: str) -> tuple[SourceItem, bool] | None:
 class RedditAdapter:
     kind = "reddit"
 
+    @staticmethod
+    def searchable(config: dict[str, Any]) -> bool:
+        """Reddit search (`/search.json?q=`) is opted in per source: `{"searchable": true}`."""
+        return config.get("searchable") is True
+
     async def collect(self, source: SourceSpec, fetcher: Fetcher) -> SourceResult:
         if not is_http(source.url):
             raise SourceError("a reddit source needs the subreddit url", source.url)
         limit = config_int(source, "limit", 25, high=100)
-        fetched = await fetch_source(fetcher, listing_url(source, limit), JSON_ACCEPT)
+        # Ask for a full page: known posts are set aside first, then `limit` new ones taken.
+        query = str(source.config.get("query") or "").strip()
+        url = search_url(source, query) if query else listing_url(source, LISTING_PAGE)
+        fetched = await fetch_source(fetcher, url, JSON_ACCEPT, source)
         if fetched.not_modified:
             return SourceResult(items=[], not_modified=True)
         posts = _posts(parse_json(fetched.text, fetched.url), fetched.url)
         result = SourceResult(items=[])
-        pending: list[tuple[SourceItem, bool]] = []
+        pending = take_new(source, self._listed(source, posts, result), limit, result)
+        concurrency = config_int(source, "concurrency", DEFAULT_CONCURRENCY, high=64)
+        result.items = await complete_items(fetcher, pending, result, concurrency)
+        return result
+
+    @staticmethod
+    def _listed(source: SourceSpec, posts: list[dict[str, Any]], result: SourceResult
+                ) -> list[tuple[str, tuple[SourceItem, bool]]]:
+        """Posts keyed by their discussion url; stickied ones (they come on top of the real
+        posts Reddit returns) and broken ones are left out before any limit applies."""
         skip_stickied = source.config.get("skip_stickied", True) is not False
-        for post in posts[:limit]:
+        listed: list[tuple[str, tuple[SourceItem, bool]]] = []
+        for post in posts:
             if skip_stickied and post.get("stickied"):
+                result.skipped += 1
                 continue
             entry = _item(post, source.url)
             if entry is None:
                 result.errors.append(f"{source.url}: post {post.get('id')!r} lacks title/permalink")
-            else:
-                pending.append(entry)
-        concurrency = config_int(source, "concurrency", DEFAULT_CONCURRENCY, high=64)
-        result.items = await complete_items(fetcher, pending, result, concurrency)
-        return result
+                continue
+            key = entry[0].extra["discussion_url"]
+            entry[0].extra["listing_key"] = key
+            listed.append((key, entry))
+        return listed

@@ -24,8 +24,10 @@ from reservoir.tools.sources.base import (
     config_int,
     fetch_source,
     is_http,
+    keyed,
     needs_article,
     register_adapter,
+    take_new,
 )
 
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
@@ -173,7 +175,7 @@ async def collect_feed(spec: SourceSpec, fetcher: Fetcher, fetched: FetchResult,
         feeds = extract_page(fetched.text, fetched.url).feeds
         if not feeds:
             raise SourceError("not an RSS/Atom feed, and the page advertises none", spec.url)
-        feed = await fetch_source(fetcher, feeds[0], FEED_ACCEPT)
+        feed = await fetch_source(fetcher, feeds[0], FEED_ACCEPT, spec)
         if feed.not_modified:
             return SourceResult(items=[], not_modified=True)
         return await collect_feed(spec, fetcher, feed, discover=False)
@@ -182,16 +184,13 @@ async def collect_feed(spec: SourceSpec, fetcher: Fetcher, fetched: FetchResult,
     min_chars = config_int(spec, "min_text_chars", FULL_TEXT_CHARS, low=0, high=100_000)
     fetch_articles = spec.config.get("fetch_articles", True) is not False
     result = SourceResult(items=[], errors=list(parsed.warnings))
-    seen: set[str] = set()
-    pending: list[tuple[SourceItem, bool]] = []
+    listed: list[tuple[SourceItem, bool]] = []
     for item in parsed.items:
-        if item.url in seen or len(pending) >= limit:
-            continue
-        seen.add(item.url)
         fetch = fetch_articles and needs_article(item, min_chars)
         if not fetch and not item.text:
             item.text = item.title  # nothing better to read; the title still carries signal
-        pending.append((item, fetch))
+        listed.append((item, fetch))
+    pending = take_new(spec, keyed(listed), limit, result)
     concurrency = config_int(spec, "concurrency", DEFAULT_CONCURRENCY, high=64)
     result.items = await complete_items(fetcher, pending, result, concurrency)
     return result
@@ -206,7 +205,7 @@ class FeedAdapter:
     async def collect(self, source: SourceSpec, fetcher: Fetcher) -> SourceResult:
         if not is_http(source.url):
             raise SourceError("a feed source needs an http(s) url", source.url)
-        fetched = await fetch_source(fetcher, source.url, FEED_ACCEPT)
+        fetched = await fetch_source(fetcher, source.url, FEED_ACCEPT, source)
         if fetched.not_modified:
             return SourceResult(items=[], not_modified=True)
         return await collect_feed(source, fetcher, fetched)
