@@ -27,6 +27,8 @@ class SourceSummary(TypedDict):
     duplicate: int
     failed: int
     error: str | None
+    changed: int  # of `new`, documents whose text changed since they were stored
+    gone: int  # stored documents that answered 404/410 or left a complete listing
 
 
 class DiscoveryState(TypedDict, total=False):

@@ -28,6 +28,8 @@ OPPORTUNITY_STATUSES = ("new", "approved", "rejected", "archived")
 RUN_KINDS = ("discovery", "report", "ask", "eval")
 RUN_TRIGGERS = ("cli", "api", "dashboard", "schedule", "test")
 RUN_STATUSES = ("queued", "running", "interrupted", "succeeded", "failed", "cancelled")
+# What the last fetch found of a document (memory/changes.py).
+CHANGE_STATUSES = ("new", "unchanged", "changed", "gone")
 IDEA_SCORES = (
     "market_size",
     "competition",
@@ -79,6 +81,8 @@ class Source(SQLModel, table=True):
     last_modified: str | None = None
     consecutive_failures: int = 0
     last_error: str | None = Field(default=None, sa_column=Column(Text))
+    # The first failure of the current run of failures (None while the source works).
+    failing_since: datetime | None = None
 
 
 class HttpCacheEntry(SQLModel, table=True):
@@ -113,6 +117,16 @@ class Document(SQLModel, table=True):
     run_id: str | None = Field(default=None, index=True, max_length=64)
     analysed_at: datetime | None = None
     analysis_version: str | None = None
+    # Change tracking: what the last fetch found (CHANGE_STATUSES) and when; when the text last
+    # changed, a bounded diff of that change, and a one-line note (lines added/removed, or why
+    # the document is gone).
+    change_status: str = Field(default="new", index=True, max_length=16)
+    status_at: datetime | None = None
+    changed_at: datetime | None = None
+    change_diff: str | None = Field(default=None, sa_column=Column(Text))
+    change_note: str | None = Field(default=None, sa_column=Column(Text))
+    # The link the source listed, when the page named another url as its canonical one.
+    listed_url: str | None = Field(default=None, max_length=2048)
 
 
 class DocumentChunk(SQLModel, table=True):

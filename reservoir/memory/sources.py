@@ -66,11 +66,13 @@ def record_success(session: Session, source: Source) -> None:
     source.last_fetched_at = utcnow()
     source.consecutive_failures = 0
     source.last_error = None
+    source.failing_since = None
     session.add(source)
 
 
 def record_failure(session: Session, source: Source, reason: str) -> None:
     source.last_fetched_at = utcnow()
+    source.failing_since = source.failing_since or source.last_fetched_at
     source.consecutive_failures += 1
     source.last_error = reason[:2000]
     session.add(source)

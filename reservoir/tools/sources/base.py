@@ -23,6 +23,7 @@ JSON_ACCEPT = "application/json"
 FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/rdf+xml, "
                "application/xml;q=0.9, text/xml;q=0.9, text/html;q=0.5, */*;q=0.1")
 HTML_ACCEPT = "text/html,application/xhtml+xml;q=0.9,text/plain;q=0.5,*/*;q=0.1"
+GONE_STATUSES = frozenset({404, 410})  # the page was removed: its document is gone
 
 
 class SourceError(Exception):
@@ -57,6 +58,11 @@ class SourceResult:
     not_modified: bool = False
     unchanged: int = 0  # items skipped because their page answered 304
     errors: list[str] = field(default_factory=list)  # per-item failures; the source still succeeds
+    gone: list[str] = field(default_factory=list)  # item urls that answered 404/410
+    # Every url the listing names, when the listing is complete (a sitemap, followed links):
+    # a stored document it no longer names is gone. None for rolling feeds, whose old items
+    # drop off the end by design.
+    listed: list[str] | None = None
 
 
 @dataclass
@@ -238,6 +244,8 @@ async def complete_items(
             try:
                 return await complete_item_from_article(item, fetcher)
             except FetchError as exc:
+                if getattr(exc, "status", None) in GONE_STATUSES:
+                    result.gone.append(item.url)
                 return f"{exc.url or item.url}: {exc.reason}"
             except Exception as exc:  # noqa: BLE001 - one bad page must not sink the source
                 return f"{item.url}: {type(exc).__name__}: {exc}"

@@ -39,13 +39,15 @@ class HtmlAdapter:
         result = SourceResult(items=[])
         start = preferred_url(page, fetched.url)
         if page.text.strip() and source.config.get("include_start", True) is not False:
-            result.items.append(item_from_page(page, start))
+            result.items.append(item_from_page(page, start, extra={"link": source.url}))
         if follow is None:
             if not result.items:
                 result.errors.append(f"{fetched.url}: no main text extracted")
             return result
         skip = {source.url, fetched.url, start}
-        targets = [u for u in page.all_links if u not in skip and follow.search(u)][:max_pages]
+        matching = [u for u in page.all_links if u not in skip and follow.search(u)]
+        result.listed = [start, *matching]
+        targets = matching[:max_pages]
         pending = [(SourceItem(url=u, title="", text=""), True) for u in targets]
         concurrency = config_int(source, "concurrency", DEFAULT_CONCURRENCY, high=64)
         followed = await complete_items(fetcher, pending, result, concurrency)

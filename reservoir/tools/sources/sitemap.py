@@ -118,6 +118,7 @@ class SitemapAdapter:
         unique: dict[str, datetime | None] = {}
         for url, lastmod in pages:
             unique.setdefault(url, lastmod)
+        result.listed = list(unique)
         pending = []
         for url, lastmod in list(unique.items())[:max_pages]:
             item = SourceItem(url=url, title="", text="", extra={"lastmod": lastmod})
