@@ -183,6 +183,7 @@ async def write_report(deps: Deps, run_id: str | None, profile_id: int) -> int:
                            "summary": summary, "figures": {str(o.id): round(r.monthly_net_value, 2)
                                                           for o, r in ranked},
                            "changes": changes.summary_lines(),
+                           "first_report": changes.since is None,
                            "broken_sources": [b["name"] for b in broken]})
     with session_scope(deps.settings) as session:
         session.add(report)

@@ -315,3 +315,28 @@ class LlmCacheEntry(SQLModel, table=True):
     model: str = Field(max_length=200)
     response: dict[str, Any] = _json_dict()
     created_at: datetime = Field(default_factory=utcnow)
+
+
+DELIVERY_STATUSES = ("sent", "failed")
+
+
+class Delivery(SQLModel, table=True):
+    """One digest sent (or given up on) through one channel: retries are counted, not rows."""
+
+    __table_args__ = (
+        UniqueConstraint("report_id", "channel", name="uq_delivery_report_channel"),
+        CheckConstraint(_in("status", DELIVERY_STATUSES), name="ck_delivery_status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str | None = Field(default=None, foreign_key="run.id", index=True, ondelete="SET NULL")
+    report_id: int = Field(foreign_key="report.id", index=True, ondelete="CASCADE")
+    profile_id: int | None = Field(default=None, foreign_key="business_profile.id",
+                                   ondelete="SET NULL")
+    channel: str = Field(max_length=16)  # email, webhook
+    target: str = Field(default="", max_length=500)  # recipients, or the webhook's host
+    status: str = Field(max_length=16)
+    attempts: int = 0
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    sent_at: datetime | None = None

@@ -5,13 +5,8 @@
 from __future__ import annotations
 
 import asyncio
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlmodel import select
 
 from reservoir.config import Settings
@@ -21,57 +16,11 @@ from reservoir.memory.db import session_scope
 from reservoir.memory.models import Document, Report, Run, RunEvent
 from reservoir.memory.profiles import upsert_profile
 from reservoir.memory.sources import add_source
+from tests.conftest import PAGE_SITE_FILES
 
-CORPUS = Path(__file__).resolve().parents[2] / "reservoir" / "demo" / "corpus"
-CHANGED = "dental-text-reminders-twilio-acuity.html"
-STEADY = "brokerage-speed-to-lead-zapier.html"
+CHANGED, STEADY = PAGE_SITE_FILES
 ADDED = ("Since March the practice also sends a Twilio text to every patient whose insurance "
          "card expired, which saves the front desk another 3 hours a week.")
-
-
-class Pages:
-    """What the loopback server answers: path -> (status, html); the test edits it."""
-
-    def __init__(self) -> None:
-        self.pages: dict[str, tuple[int, str]] = {
-            f"/{name}": (200, (CORPUS / name).read_text(encoding="utf-8"))
-            for name in (CHANGED, STEADY)}
-        self.lock = threading.Lock()
-
-    def set(self, path: str, status: int, html: str) -> None:
-        with self.lock:
-            self.pages[path] = (status, html)
-
-    def get(self, path: str) -> tuple[int, str]:
-        with self.lock:
-            return self.pages.get(path, (404, "not found"))
-
-
-@pytest.fixture
-def site() -> Iterator[tuple[Pages, str]]:
-    pages = Pages()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 — stdlib naming
-            status, html = pages.get(self.path.split("?", 1)[0])
-            body = html.encode("utf-8")
-            self.send_response(status)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-            """Quiet."""
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield pages, f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def _run(settings: Settings) -> str:
@@ -104,8 +53,8 @@ def _section(markdown: str, title: str) -> str:
 
 
 def test_changed_page_is_reanalysed_alone_and_reported(settings: Settings,
-                                                       site: tuple[Pages, str]) -> None:
-    pages, base = site
+                                                       page_site: tuple[Any, str]) -> None:
+    pages, base = page_site
     with session_scope(settings) as session:
         add_source(session, "dental", "html", f"{base}/{CHANGED}")
         add_source(session, "brokerage", "html", f"{base}/{STEADY}")
