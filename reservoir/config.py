@@ -114,6 +114,8 @@ class Settings(BaseSettings):
     fetch_concurrency: int = Field(32, ge=1)
     fetch_user_agent: str = "ReservoirBot/0.1 (+https://github.com/reservoir-ai/reservoir)"
     fetch_respect_robots: bool = True
+    # Page extraction processes (tools/extract_pool.py): None = one per core, 0 = in-process.
+    extract_processes: int | None = Field(None, ge=0, le=256)
 
     # Agents and graph
     analyst_engine: Literal["langgraph", "crewai"] = "langgraph"

@@ -12,7 +12,8 @@ from datetime import datetime
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
-from reservoir.tools.extract import ExtractedPage, extract_page, extract_text_document
+from reservoir.tools.extract import ExtractedPage, extract_text_document
+from reservoir.tools.extract_pool import extract_page_async
 from reservoir.tools.fetch import Fetcher, FetchError, FetchResult
 
 T = TypeVar("T")
@@ -166,11 +167,12 @@ async def fetch_source(fetcher: Fetcher, url: str, accept: str) -> FetchResult:
         raise SourceError(f"cannot fetch source: {exc.reason}", url) from exc
 
 
-def page_from_fetch(fetched: FetchResult) -> ExtractedPage:
-    """Extract whatever text document the fetcher returned (HTML, markdown or plain text)."""
+async def page_from_fetch(fetched: FetchResult, fetcher: Fetcher) -> ExtractedPage:
+    """Extract whatever text document the fetcher returned (HTML, markdown or plain text);
+    HTML is parsed in the extraction pool, off the event loop."""
     if fetched.content_type in ("text/plain", "text/markdown", "text/x-markdown"):
         return extract_text_document(fetched.text, fetched.url)
-    return extract_page(fetched.text, fetched.url)
+    return await extract_page_async(fetcher.settings, fetched.text, fetched.url)
 
 
 def preferred_url(page: ExtractedPage, final_url: str) -> str:
@@ -214,7 +216,7 @@ async def complete_item_from_article(item: SourceItem, fetcher: Fetcher) -> Sour
     fetched = await fetcher.fetch(item.url, accept=HTML_ACCEPT)
     if fetched.not_modified:
         return None
-    page = page_from_fetch(fetched)
+    page = await page_from_fetch(fetched, fetcher)
     feed_text = item.text
     item.extra.setdefault("link", item.url)
     item.extra["fetched_url"] = fetched.url

@@ -35,7 +35,7 @@ class HtmlAdapter:
         fetched = await fetch_source(fetcher, source.url, HTML_ACCEPT)
         if fetched.not_modified:
             return SourceResult(items=[], not_modified=True)
-        page = page_from_fetch(fetched)
+        page = await page_from_fetch(fetched, fetcher)
         result = SourceResult(items=[])
         start = preferred_url(page, fetched.url)
         if page.text.strip() and source.config.get("include_start", True) is not False:
