@@ -68,7 +68,7 @@ class Digest:
     subject: str = field(init=False)
 
     def __post_init__(self) -> None:
-        self.subject = f"Reservoir digest for {self.profile}"
+        self.subject = " ".join(f"Reservoir digest for {self.profile}".split())  # one line
 
     def text(self) -> str:
         """The plain-text body (the email, and the webhook's fallback text)."""

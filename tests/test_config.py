@@ -65,3 +65,14 @@ def test_email_digest_needs_sender_and_recipients(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("RESERVOIR_DIGEST_FROM", "reservoir@example.com")
     monkeypatch.setenv("RESERVOIR_DIGEST_TO", "a@example.com, b@example.com")
     assert load_settings().digest_to == ["a@example.com", "b@example.com"]
+
+
+def test_doctor_names_digest_channels_without_their_secrets() -> None:
+    from reservoir.doctor import _digest_channels
+
+    settings = load_settings(
+        digest_smtp_url="smtp+starttls://me:hunter2@mail.example.com:587", digest_from="a@x.org",
+        digest_to="b@x.org", digest_webhook_url="https://hooks.example.com/services/T1/B2/sekrit")
+    described = _digest_channels(settings)
+    assert described == "email via mail.example.com to 1 recipient(s); webhook at hooks.example.com"
+    assert _digest_channels(load_settings()) == "none configured"

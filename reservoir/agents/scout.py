@@ -70,11 +70,12 @@ def _store_items(deps: Deps, source_id: int, items: list[Any], run_id: str, stal
     return counts, fresh, to_embed
 
 
-def _record_gone(deps: Deps, source_id: int, result: Any) -> int:
-    """Items that answered 404/410, and stored documents a complete listing no longer names."""
+def _record_gone(deps: Deps, source_id: int, result: Any, query: str | None) -> int:
+    """Items that answered 404/410, and stored documents a complete listing no longer names
+    (never after a search: its results are a slice of the source, not its listing)."""
     with session_scope(deps.settings, write=True) as session:
         gone = changes.mark_gone(session, source_id, result.gone, "gone: the page answered 404/410")
-        if result.listed is not None:
+        if result.listed is not None and not query:
             gone += changes.mark_unlisted(session, source_id, result.listed,
                                           [item.url for item in result.items])
     return gone
@@ -142,7 +143,7 @@ async def scout_source(task: ScoutTask, deps: Deps) -> dict[str, Any]:
                                                         task["run_id"], stale)
     if stale:  # before the upsert: a reused id must end up with its new vector
         await asyncio.to_thread(deps.vector_store().delete, DOCUMENTS, stale)
-    gone = await asyncio.to_thread(_record_gone, deps, source.id, result)
+    gone = await asyncio.to_thread(_record_gone, deps, source.id, result, task.get("query"))
     owners = _chunk_owners(deps, list(to_embed))
     await asyncio.to_thread(_embed_chunks, deps, to_embed, owners, source.id)
     with session_scope(deps.settings, write=True) as session:

@@ -164,3 +164,27 @@ def test_new_columns_are_added_to_an_older_database(settings: Settings) -> None:
     assert {"change_status", "status_at", "change_diff", "listed_url"} <= names
     with session_scope(settings) as db:
         assert db.exec(select(Document)).one().change_status == "new"
+
+
+def test_gone_by_status_or_by_leaving_a_complete_listing(any_settings: Settings) -> None:
+    from reservoir.memory.changes import mark_gone, mark_unlisted
+
+    with session_scope(any_settings) as db:
+        source = add_source(db, "map", "sitemap", "https://example.com/sitemap.xml")
+        kept = upsert_document(db, _doc("https://example.com/kept", "Kept page.",
+                                        source_id=source.id)).document
+        renamed = upsert_document(db, _doc("https://example.com/canonical", "Canonical page.",
+                                           source_id=source.id,
+                                           listed_url="https://example.com/listed?utm_source=x"))
+        dropped = upsert_document(db, _doc("https://example.com/dropped", "Dropped page.",
+                                           source_id=source.id)).document
+        assert renamed.document.listed_url == "https://example.com/listed"
+        listing = ["https://example.com/kept", "https://example.com/listed"]
+        assert mark_unlisted(db, source.id, listing, seen=[]) == 1
+        assert (dropped.change_status, dropped.change_note) == ("gone", "gone: no longer listed")
+        assert kept.change_status == renamed.document.change_status == "new"
+        assert mark_gone(db, source.id, ["https://example.com/listed"], "gone: HTTP 410") == 1
+        assert renamed.document.change_status == "gone"
+        back = upsert_document(db, _doc("https://example.com/dropped", "Dropped page.",
+                                        source_id=source.id)).document
+        assert (back.change_status, back.change_note) == ("unchanged", None)  # it came back
