@@ -72,6 +72,17 @@ def get_pool(size: int) -> ProcessPoolExecutor:
         return _pool
 
 
+def start_pool(settings: Settings) -> int:
+    """Start the pool now and wait until every worker is ready (a long-lived process that
+    wants its first run not to pay for it); returns the number of workers."""
+    size = pool_size(settings)
+    if size > 0:
+        pool = get_pool(size)
+        for future in [pool.submit(os.getpid) for _ in range(size)]:
+            future.result()
+    return size
+
+
 def shutdown_pool(wait: bool = True) -> None:
     """Stop the worker processes (the next extraction starts a new pool)."""
     global _pool
