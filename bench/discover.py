@@ -181,16 +181,19 @@ def count_chunks(settings: Any) -> int:
 
 
 def warm_up(settings: Any) -> float:
-    """Imports and the embedding model, once per process (as a server or worker has them)."""
+    """Imports, the embedding model and the extraction pool, once per process (as a server or
+    worker has them)."""
     import qdrant_client  # noqa: F401
 
     import reservoir.graphs.discovery  # noqa: F401
     import reservoir.tools.extract  # noqa: F401
     from reservoir.memory.embeddings import load_sentence_transformer
+    from reservoir.tools.extract_pool import start_pool
 
     started = time.perf_counter()
     if settings.embedding_provider == "local":
         load_sentence_transformer(settings.embedding_model).encode(["warm up"])
+    start_pool(settings)  # the page-extraction processes, as a long-lived process has them
     return time.perf_counter() - started
 
 
@@ -337,7 +340,7 @@ def report(results: list[Scenario], args: argparse.Namespace, settings: Any, emb
          f"{c.calls} ({'PASS' if c.calls == 0 else 'FAIL'}: must be 0; cache hits "
          f"{c.usage.get('cached', 0)}, Run tokens {c.tokens[0]}/{c.tokens[1]})"),
         ("(c) conditional requests answered 304", f"{c.http['status_304']} of {c.http['requests']}"),
-        ("imports + embedding model load (once, before the runs)", f"{embed_load:.1f} s"),
+        ("imports, embedding model, extraction pool (once, before the runs)", f"{embed_load:.1f} s"),
         ("peak RSS of the bench process", mib(max(s.rss for s in results))),
         ("total bench time", f"{time.perf_counter() - total_started:.1f} s"),
     ])

@@ -117,6 +117,8 @@ class Settings(BaseSettings):
     fetch_concurrency: int = Field(32, ge=1)
     fetch_user_agent: str = "ReservoirBot/0.1 (+https://github.com/reservoir-ai/reservoir)"
     fetch_respect_robots: bool = True
+    # Page extraction processes (tools/extract_pool.py): None = one per core, 0 = in-process.
+    extract_processes: int | None = Field(None, ge=0, le=256)
 
     # Agents and graph
     analyst_engine: Literal["langgraph", "crewai"] = "langgraph"
@@ -128,13 +130,26 @@ class Settings(BaseSettings):
     require_approval: bool = False
     prompt_versions: dict[str, str] = Field(default_factory=dict)
 
+    # Digests after a scheduled run (digests.py): email over SMTP and/or a Slack-compatible
+    # webhook. URLs are secrets (they carry passwords and webhook tokens).
+    digest_smtp_url: SecretStr | None = None  # smtp://, smtp+starttls:// or smtps://[user:pw@]host[:port]
+    digest_from: str | None = None
+    digest_to: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    digest_webhook_url: SecretStr | None = None
+    digest_retries: int = Field(3, ge=0, le=10)  # after the first attempt, per channel
+    digest_backoff: float = Field(2.0, ge=0, le=300)  # seconds before the first retry, doubling
+    digest_timeout: float = Field(15.0, gt=0)
+    # Where the dashboard is reachable (e.g. https://reservoir.example.com): digests link to
+    # the full report there; without it they name the exported report file.
+    public_url: str | None = None
+
     # Scheduling, API
     schedule_cron: str = "0 3 * * *"
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     metrics_public: bool = False
     job_timeout: int = Field(3600, ge=10)
 
-    @field_validator("fetch_allow", "cors_origins", mode="before")
+    @field_validator("fetch_allow", "cors_origins", "digest_to", mode="before")
     @classmethod
     def _csv(cls, value: Any) -> Any:
         return _split_csv(value)
@@ -157,6 +172,33 @@ class Settings(BaseSettings):
             raise ValueError("must start with sqlite:// or postgresql://")
         return url
 
+    @field_validator("digest_smtp_url")
+    @classmethod
+    def _valid_smtp_url(cls, url: SecretStr | None) -> SecretStr | None:
+        if url is None or not url.get_secret_value().strip():
+            return None
+        value = url.get_secret_value()
+        if not value.startswith(("smtp://", "smtp+starttls://", "smtps://")) or \
+                not value.split("://", 1)[1].rsplit("@", 1)[-1].split("/")[0].strip(":"):
+            raise ValueError("must be smtp://, smtp+starttls:// or smtps://[user:password@]host[:port]")
+        return url
+
+    @field_validator("digest_webhook_url")
+    @classmethod
+    def _valid_webhook_url(cls, url: SecretStr | None) -> SecretStr | None:
+        if url is None or not url.get_secret_value().strip():
+            return None
+        if not url.get_secret_value().startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) url")
+        return url
+
+    @field_validator("public_url")
+    @classmethod
+    def _valid_public_url(cls, url: str | None) -> str | None:
+        if url and not url.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) url")
+        return url.rstrip("/") if url else None
+
     @field_validator("redis_url")
     @classmethod
     def _valid_redis_url(cls, url: str | None) -> str | None:
@@ -171,6 +213,13 @@ class Settings(BaseSettings):
         if unknown:
             raise ValueError(f"unknown agent role(s) {unknown}; known: {list(AGENT_ROLES)}")
         return models
+
+    @model_validator(mode="after")
+    def _email_needs_addresses(self) -> Settings:
+        if self.digest_smtp_url and not (self.digest_from and self.digest_to):
+            raise ValueError("RESERVOIR_DIGEST_SMTP_URL needs RESERVOIR_DIGEST_FROM and "
+                             "RESERVOIR_DIGEST_TO (comma-separated addresses)")
+        return self
 
     @model_validator(mode="after")
     def _model_needs_endpoint(self) -> Settings:

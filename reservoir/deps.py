@@ -28,6 +28,8 @@ class SourceSummary(TypedDict):
     skipped: int  # listed items the adapter leaves out by rule (stickied posts)
     left: int  # new items beyond the limit: "N more items: next run"
     query: str | None  # the search this branch ran (None: the source's own listing)
+    changed: int  # of `new`, documents whose text changed since they were stored
+    gone: int  # stored documents that answered 404/410 or left a complete listing
 
 
 class ScoutTask(TypedDict):

@@ -52,6 +52,19 @@ def _embedder(settings: Settings) -> str:
     return f"openai {settings.embedding_model}"
 
 
+def _digest_channels(settings: Settings) -> str:
+    """Which channels a scheduled run's digests use (never the urls: they hold secrets)."""
+    from urllib.parse import urlsplit
+
+    channels = []
+    if settings.digest_smtp_url:
+        host = urlsplit(settings.digest_smtp_url.get_secret_value()).hostname
+        channels.append(f"email via {host} to {len(settings.digest_to)} recipient(s)")
+    if settings.digest_webhook_url:
+        channels.append(f"webhook at {urlsplit(settings.digest_webhook_url.get_secret_value()).hostname}")
+    return "; ".join(channels) or "none configured"
+
+
 def diagnose(settings: Settings) -> dict[str, dict[str, Any]]:
     return {
         "configuration": {
@@ -64,6 +77,9 @@ def diagnose(settings: Settings) -> dict[str, dict[str, Any]]:
             "model": settings.llm_model if settings.llm_provider != "none" else "-",
             "analyst engine": settings.analyst_engine,
             "fetch allow-list": ", ".join(settings.fetch_allow) or "(none: public addresses only)",
+            "extraction processes": settings.extract_processes if settings.extract_processes
+            is not None else "one per core",
+            "digests": _digest_channels(settings),
         },
         "backends": {
             "database": _check(lambda: _database(settings)),

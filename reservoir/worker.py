@@ -401,6 +401,10 @@ def run_job(run_id: str, resume_value: Any = None) -> str:
     finally:
         runner_log.removeHandler(capture)
         lock.release()
+        if _WORKER_PID and _WORKER_PID != os.getpid():  # a horse ends with its job: so do
+            from reservoir.tools.extract_pool import shutdown_pool  # its extraction workers
+
+            shutdown_pool()
     if status != "failed":
         return status
     with session_scope(settings) as session:

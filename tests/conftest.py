@@ -10,10 +10,13 @@ import os
 import shutil
 import socket
 import subprocess
+import threading
 import time
 import uuid
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -134,3 +137,53 @@ def redis_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+CORPUS = Path(__file__).resolve().parents[1] / "reservoir" / "demo" / "corpus"
+# Two demo articles the loopback page server starts with (each an `html` source of its own).
+PAGE_SITE_FILES = ("dental-text-reminders-twilio-acuity.html", "brokerage-speed-to-lead-zapier.html")
+
+
+class Pages:
+    """What the loopback page server answers: path -> (status, html); a test edits it."""
+
+    def __init__(self) -> None:
+        self.pages: dict[str, tuple[int, str]] = {
+            f"/{name}": (200, (CORPUS / name).read_text(encoding="utf-8"))
+            for name in PAGE_SITE_FILES}
+        self.lock = threading.Lock()
+
+    def set(self, path: str, status: int, html: str) -> None:
+        with self.lock:
+            self.pages[path] = (status, html)
+
+    def get(self, path: str) -> tuple[int, str]:
+        with self.lock:
+            return self.pages.get(path, (404, "not found"))
+
+
+@pytest.fixture
+def page_site() -> Iterator[tuple[Pages, str]]:
+    pages = Pages()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 — stdlib naming
+            status, html = pages.get(self.path.split("?", 1)[0])
+            body = html.encode("utf-8")
+            self.send_response(status)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            """Quiet."""
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield pages, f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from reservoir.deps import Deps, ScoutTask, SourceSummary
-from reservoir.memory import sightings
+from reservoir.memory import changes, sightings
 from reservoir.memory import sources as source_queries
 from reservoir.memory.db import session_scope
 from reservoir.memory.documents import DocumentIn, replace_chunks, upsert_document
@@ -27,7 +27,8 @@ log = logging.getLogger(__name__)
 def _summary(source: Source, query: str | None = None, **counts: Any) -> SourceSummary:
     base: dict[str, Any] = {"source_id": source.id, "name": source.name, "fetched": 0, "new": 0,
                             "unchanged": 0, "duplicate": 0, "failed": 0, "error": None,
-                            "known": 0, "skipped": 0, "left": 0, "query": query}
+                            "known": 0, "skipped": 0, "left": 0, "query": query,
+                            "changed": 0, "gone": 0}
     base.update(counts)
     return base  # type: ignore[return-value]
 
@@ -74,7 +75,8 @@ def _store_items(deps: Deps, source_id: int, items: list[Any], run_id: str, stal
                 url=item.url, title=item.title, text=item.text, source_id=source_id,
                 author=item.author, published_at=item.published_at, points=item.points,
                 comments=item.comments, language=getattr(item, "language", None),
-                authoritative=_read_from_itself(item), run_id=run_id))
+                authoritative=_read_from_itself(item), run_id=run_id,
+                listed_url=(getattr(item, "extra", None) or {}).get("link")))
             counts[result.status] += 1
             doc = result.document
             seen.append(sightings.SightingIn(key=item.extra.get("listing_key") or item.url,
@@ -85,6 +87,25 @@ def _store_items(deps: Deps, source_id: int, items: list[Any], run_id: str, stal
                     to_embed[chunk.id] = chunk.text  # type: ignore[index]
         sightings.record(session, source_id, run_id, seen)
     return counts, fresh, to_embed
+
+
+def _record_gone(deps: Deps, source_id: int, result: Any, query: str | None) -> int:
+    """Items that answered 404/410, and stored documents a complete listing no longer names
+    (never after a search: its results are a slice of the source, not its listing)."""
+    with session_scope(deps.settings, write=True) as session:
+        gone = changes.mark_gone(session, source_id, result.gone, "gone: the page answered 404/410")
+        if result.listed is not None and not query:
+            gone += changes.mark_unlisted(session, source_id, result.listed,
+                                          [item.url for item in result.items])
+    return gone
+
+
+def _gone_on_failure(deps: Deps, source: Source, exc: Exception) -> None:
+    """A single-page source whose page answers 404/410: that document is gone too."""
+    status = getattr(exc.__cause__, "status", None) or getattr(exc, "status", None)
+    if status in changes.GONE_STATUSES:
+        with session_scope(deps.settings, write=True) as session:
+            changes.mark_gone(session, source.id, [source.url], f"gone: HTTP {status}")
 
 
 def _read_from_itself(item: Any) -> bool:
@@ -127,6 +148,7 @@ async def scout_source(task: ScoutTask, deps: Deps) -> dict[str, Any]:
         log.warning("source %s failed: %s", source.name, reason)
         with session_scope(deps.settings, write=True) as session:
             source_queries.record_failure(session, session.get(Source, source.id), reason)
+        _gone_on_failure(deps, source, exc)
         summary = _summary(source, query, failed=1, error=reason)
         deps.emit("scout", "source_failed", dict(summary))
         return {"source_summaries": [summary], "counters": {"sources_failed": 1}}
@@ -135,6 +157,7 @@ async def scout_source(task: ScoutTask, deps: Deps) -> dict[str, Any]:
                                                         task["run_id"], stale, query)
     if stale:  # before the upsert: a reused id must end up with its new vector
         await asyncio.to_thread(deps.vector_store().delete, DOCUMENTS, stale)
+    gone = await asyncio.to_thread(_record_gone, deps, source.id, result, query)
     await asyncio.to_thread(_embed_chunks, deps, to_embed)
     with session_scope(deps.settings, write=True) as session:
         cache.flush(session)
@@ -145,12 +168,13 @@ async def scout_source(task: ScoutTask, deps: Deps) -> dict[str, Any]:
         source, query, fetched=len(result.items), new=counts["new"] + counts["updated"],
         unchanged=counts["unchanged"] + result.unchanged, duplicate=counts["duplicate"],
         failed=len(errors), error="; ".join(errors[:3]) or None, known=result.known,
-        skipped=result.skipped, left=result.left)
+        skipped=result.skipped, left=result.left, changed=counts["updated"], gone=gone)
     deps.emit("scout", "source_done", {**summary, "document_ids": fresh})
     return {
         "source_summaries": [summary], "new_document_ids": fresh,
         "counters": {"documents_fetched": len(result.items), "documents_new": len(fresh),
                      "documents_unchanged": summary["unchanged"],
                      "documents_duplicate": counts["duplicate"], "items_failed": len(errors),
-                     "items_known": result.known, "items_left": result.left},
+                     "items_known": result.known, "items_left": result.left,
+                     "documents_changed": counts["updated"], "documents_gone": gone},
     }

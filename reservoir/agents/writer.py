@@ -17,6 +17,7 @@ from sqlmodel import col, func, select
 from reservoir.agents.verify import unsupported_figures
 from reservoir.deps import Deps
 from reservoir.memory import sightings
+from reservoir.memory.changes import broken_sources, changes_since, previous_report
 from reservoir.memory.db import session_scope
 from reservoir.memory.models import (
     BusinessProfile,
@@ -179,16 +180,23 @@ async def write_report(deps: Deps, run_id: str | None, profile_id: int) -> int:
         since = utcnow() - timedelta(days=7)
         trends = _trends(session, [o.id for o, _ in ranked], since)
         searches = _searches(session, run_id)
+        changes = changes_since(session, profile_id, previous_report(session, profile_id, run_id))
+        broken = broken_sources(session)
     summary = await _model_summary(deps, profile, items, template_summary(profile, items, total))
     context = {"profile": profile, "items": items, "summary": summary, "trends": trends,
                "searches": searches,
-               "citations": list(citations.values()),
+               "citations": list(citations.values()), "changes": changes, "broken": broken,
                "generated_at": utcnow().strftime("%Y-%m-%d %H:%M UTC")}
     report = Report(run_id=run_id, profile_id=profile_id, period_start=since,
                     markdown=_env.get_template("report.md.j2").render(**context),
                     html=_env.get_template("report.html.j2").render(**context),
                     opportunity_ids=[o.id for o, _ in ranked],
-                    stats={"opportunities": len(items), "citations": len(citations)})
+                    stats={"opportunities": len(items), "citations": len(citations),
+                           "summary": summary, "figures": {str(o.id): round(r.monthly_net_value, 2)
+                                                          for o, r in ranked},
+                           "changes": changes.summary_lines(),
+                           "first_report": changes.since is None,
+                           "broken_sources": [b["name"] for b in broken]})
     with session_scope(deps.settings) as session:
         session.add(report)
         session.flush()

@@ -290,6 +290,11 @@ class DocumentOut(BaseModel):
     content_hash: str
     analysed_at: UtcDatetime | None
     chars: int
+    change_status: str = Field(description="What the last fetch found: new, unchanged, "
+                               "changed or gone.")
+    status_at: UtcDatetime | None
+    changed_at: UtcDatetime | None
+    change_note: str | None
 
     @classmethod
     def fields_of(cls, doc: Document) -> dict[str, Any]:
@@ -298,6 +303,8 @@ class DocumentOut(BaseModel):
             "author": doc.author, "published_at": doc.published_at, "fetched_at": doc.fetched_at,
             "points": doc.points, "comments": doc.comments, "language": doc.language,
             "content_hash": doc.content_hash, "analysed_at": doc.analysed_at, "chars": len(doc.text),
+            "change_status": doc.change_status, "status_at": doc.status_at,
+            "changed_at": doc.changed_at, "change_note": doc.change_note,
         }
 
     @classmethod
@@ -307,10 +314,11 @@ class DocumentOut(BaseModel):
 
 class DocumentDetail(DocumentOut):
     text: str
+    change_diff: str | None = Field(description="A bounded line diff of the last change.")
 
     @classmethod
     def from_row(cls, doc: Document) -> DocumentDetail:
-        return cls(**cls.fields_of(doc), text=doc.text)
+        return cls(**cls.fields_of(doc), text=doc.text, change_diff=doc.change_diff)
 
 
 # Sources --------------------------------------------------------------------------------------

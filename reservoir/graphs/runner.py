@@ -182,9 +182,24 @@ async def execute_run(settings: Settings, run_id: str, *, resume_value: Any = No
         return "failed"
     finally:
         await deps.aclose()
+    if status == "succeeded" and run.trigger == "schedule":
+        counters.update(await _send_digests(settings, run_id, sink))
     sink("runner", status, {"usage": deps.llm.usage.as_dict()})
     _finish(settings, run_id, status, deps, counters)
     return status
+
+
+async def _send_digests(settings: Settings, run_id: str, sink: EventSink) -> dict[str, int]:
+    """A scheduled run's digests go out before it is marked done; no failure of theirs
+    (already recorded per channel) can fail the run."""
+    from reservoir.digests import deliver_digests
+
+    try:
+        return await deliver_digests(settings, run_id, sink)
+    except Exception as exc:  # noqa: BLE001 — the run's work is done and stays done
+        log.exception("digests of run %s could not be sent", run_id)
+        sink("digest", "digest_failed", {"error": f"{type(exc).__name__}: {exc}"})
+        return {"digests_failed": 1}
 
 
 def request_cancel(settings: Settings, run_id: str) -> str:

@@ -9,6 +9,7 @@ from typing import Literal
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from reservoir.memory.changes import mark_seen, record_change
 from reservoir.memory.hashing import canonical_url, content_hash
 from reservoir.memory.models import Document, DocumentChunk, as_utc, utcnow
 from reservoir.memory.pagination import Page, paginate
@@ -31,6 +32,7 @@ class DocumentIn:
     # a copy never overwrites the original's own text.
     authoritative: bool = True
     run_id: str | None = None
+    listed_url: str | None = None  # the link the source listed, when it differs from url
 
 
 @dataclass
@@ -56,6 +58,8 @@ def _apply(doc: Document, item: DocumentIn, digest: str) -> None:
     doc.language = item.language or doc.language
     doc.fetched_at = utcnow()
     doc.run_id = item.run_id
+    if item.listed_url and canonical_url(item.listed_url) != doc.url:
+        doc.listed_url = canonical_url(item.listed_url)
     doc.analysed_at = None
     doc.analysis_version = None
 
@@ -72,10 +76,14 @@ def upsert_document(session: Session, item: DocumentIn) -> UpsertResult:
     if by_url is not None:
         if by_url.content_hash == digest:
             _refresh_engagement(session, by_url, item)
+            mark_seen(by_url, "unchanged")
+            session.add(by_url)
             return UpsertResult(by_url, "unchanged")
         if by_hash is not None or not item.authoritative:
             return UpsertResult(by_hash or by_url, "duplicate")
+        old_text = by_url.text
         _apply(by_url, item, digest)
+        record_change(session, by_url, old_text)
         session.add(by_url)
         session.flush()
         return UpsertResult(by_url, "updated")
@@ -85,6 +93,7 @@ def upsert_document(session: Session, item: DocumentIn) -> UpsertResult:
     doc = Document(url=url, source_id=item.source_id, content_hash=digest, title=item.title,
                    text=item.text)
     _apply(doc, item, digest)
+    mark_seen(doc, "new")
     try:
         with session.begin_nested():
             session.add(doc)

@@ -29,6 +29,8 @@ OPPORTUNITY_STATUSES = ("new", "approved", "rejected", "archived")
 RUN_KINDS = ("discovery", "report", "ask", "eval")
 RUN_TRIGGERS = ("cli", "api", "dashboard", "schedule", "test")
 RUN_STATUSES = ("queued", "running", "interrupted", "succeeded", "failed", "cancelled")
+# What the last fetch found of a document (memory/changes.py).
+CHANGE_STATUSES = ("new", "unchanged", "changed", "gone")
 IDEA_SCORES = (
     "market_size",
     "competition",
@@ -80,6 +82,8 @@ class Source(SQLModel, table=True):
     last_modified: str | None = None
     consecutive_failures: int = 0
     last_error: str | None = Field(default=None, sa_column=Column(Text))
+    # The first failure of the current run of failures (None while the source works).
+    failing_since: datetime | None = None
     # New items the last listing held beyond the per-run limit: the next run takes them.
     backlog: int = 0
 
@@ -133,6 +137,16 @@ class Document(SQLModel, table=True):
     run_id: str | None = Field(default=None, index=True, max_length=64)
     analysed_at: datetime | None = None
     analysis_version: str | None = None
+    # Change tracking: what the last fetch found (CHANGE_STATUSES) and when; when the text last
+    # changed, a bounded diff of that change, and a one-line note (lines added/removed, or why
+    # the document is gone).
+    change_status: str = Field(default="new", index=True, max_length=16)
+    status_at: datetime | None = None
+    changed_at: datetime | None = None
+    change_diff: str | None = Field(default=None, sa_column=Column(Text))
+    change_note: str | None = Field(default=None, sa_column=Column(Text))
+    # The link the source listed, when the page named another url as its canonical one.
+    listed_url: str | None = Field(default=None, max_length=2048)
 
 
 class DocumentChunk(SQLModel, table=True):
@@ -321,3 +335,28 @@ class LlmCacheEntry(SQLModel, table=True):
     model: str = Field(max_length=200)
     response: dict[str, Any] = _json_dict()
     created_at: datetime = Field(default_factory=utcnow)
+
+
+DELIVERY_STATUSES = ("sent", "failed")
+
+
+class Delivery(SQLModel, table=True):
+    """One digest sent (or given up on) through one channel: retries are counted, not rows."""
+
+    __table_args__ = (
+        UniqueConstraint("report_id", "channel", name="uq_delivery_report_channel"),
+        CheckConstraint(_in("status", DELIVERY_STATUSES), name="ck_delivery_status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str | None = Field(default=None, foreign_key="run.id", index=True, ondelete="SET NULL")
+    report_id: int = Field(foreign_key="report.id", index=True, ondelete="CASCADE")
+    profile_id: int | None = Field(default=None, foreign_key="business_profile.id",
+                                   ondelete="SET NULL")
+    channel: str = Field(max_length=16)  # email, webhook
+    target: str = Field(default="", max_length=500)  # recipients, or the webhook's host
+    status: str = Field(max_length=16)
+    attempts: int = 0
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    sent_at: datetime | None = None

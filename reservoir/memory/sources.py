@@ -69,11 +69,13 @@ def record_success(session: Session, source: Source, *, backlog: int | None = No
     source.last_error = None
     if backlog is not None:
         source.backlog = backlog
+    source.failing_since = None
     session.add(source)
 
 
 def record_failure(session: Session, source: Source, reason: str) -> None:
     source.last_fetched_at = utcnow()
+    source.failing_since = source.failing_since or source.last_fetched_at
     source.consecutive_failures += 1
     source.last_error = reason[:2000]
     session.add(source)

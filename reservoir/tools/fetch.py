@@ -250,6 +250,11 @@ class Fetcher:
         self._gates: dict[str, _HostGate] = {}
         self._robots = RobotsCache(self._load_robots, settings.fetch_user_agent)
 
+    @property
+    def settings(self) -> Settings:
+        """What adapters read their own limits from (e.g. the extraction pool's size)."""
+        return self._settings
+
     async def __aenter__(self) -> Fetcher:
         return self
 

@@ -88,6 +88,7 @@ async def test_documents(client: httpx.AsyncClient, seeded) -> None:  # type: ig
     assert doc["text"].startswith("Post 1:") and doc["url"] == "https://example.com/post-1"
     assert set(doc) >= {"id", "url", "title", "source_id", "author", "published_at", "fetched_at", "points",
                         "comments", "language", "content_hash", "analysed_at", "chars", "text"}
+    assert (doc["change_status"], doc["change_diff"]) == ("new", None) and doc["status_at"]
 
 
 async def test_sources_create_conflict_and_delete_keeps_documents(client: httpx.AsyncClient, seeded,  # type: ignore[no-untyped-def]

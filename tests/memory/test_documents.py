@@ -104,3 +104,87 @@ def test_an_older_database_gains_new_columns(tmp_path) -> None:  # type: ignore[
     init_schema(engine)
     assert "run_id" in {c["name"] for c in inspect(engine).get_columns("document")}
     assert "cancel_requested" in {c["name"] for c in inspect(engine).get_columns("run")}
+
+
+def test_change_status_diff_and_lost_evidence(any_settings: Settings) -> None:
+    from reservoir.memory.models import Evidence, Opportunity
+
+    old = "Line one stays.\nWe send a reminder text 48 hours before each visit.\nLast line."
+    new = "Line one stays.\nWe now call every patient the day before.\nLast line."
+    with session_scope(any_settings) as db:
+        doc = upsert_document(db, _doc("https://example.com/c", old)).document
+        assert doc.change_status == "new" and doc.status_at is not None
+        opp = Opportunity(key="k", title="Reminders", automation_type="scheduling")
+        db.add(opp)
+        db.flush()
+        for quote in ("We send a reminder text 48 hours before each visit.", "Line one stays."):
+            db.add(Evidence(opportunity_id=opp.id, document_id=doc.id, quote=quote,
+                            quote_hash=quote[:10]))
+        db.flush()
+        assert upsert_document(db, _doc("https://example.com/c", old)).document \
+            .change_status == "unchanged"
+        changed = upsert_document(db, _doc("https://example.com/c", new)).document
+        assert changed.change_status == "changed" and changed.changed_at is not None
+        assert changed.change_note == "+1 / -1 lines"
+        assert changed.change_diff.splitlines()[1:] == [
+            "-We send a reminder text 48 hours before each visit.",
+            "+We now call every patient the day before."]
+        left = db.exec(select(Evidence.quote).where(Evidence.document_id == doc.id)).all()
+        assert left == ["Line one stays."]  # the quote the new text lost is gone with it
+        assert db.get(Opportunity, opp.id).mentions == 1
+
+
+def test_diff_is_bounded() -> None:
+    from reservoir.memory.changes import DIFF_MAX_CHARS, DIFF_MAX_LINES, text_diff
+
+    old = "\n".join(f"line {i}" for i in range(500))
+    new = "\n".join(f"changed line {i} " + "x" * 400 for i in range(500))
+    diff, note = text_diff(old, new)
+    assert note == "+500 / -500 lines"
+    assert len(diff.splitlines()) <= DIFF_MAX_LINES + 1 and len(diff) <= DIFF_MAX_CHARS + 100
+    assert diff.splitlines()[-1].startswith("… (")
+
+
+def test_new_columns_are_added_to_an_older_database(settings: Settings) -> None:
+    """An older data directory (document table without the change columns) keeps working."""
+    from sqlalchemy import inspect, text
+
+    from reservoir.memory.db import get_engine, init_schema
+
+    with session_scope(settings) as db:
+        upsert_document(db, _doc("https://example.com/old", "An old document."))
+    engine = get_engine(settings)
+    with engine.begin() as conn:
+        conn.execute(text("DROP INDEX IF EXISTS ix_document_change_status"))
+        for column in ("change_status", "status_at", "change_diff", "listed_url"):
+            conn.execute(text(f"ALTER TABLE document DROP COLUMN {column}"))
+        conn.execute(text("ALTER TABLE source DROP COLUMN failing_since"))
+    init_schema(engine)
+    names = {c["name"] for c in inspect(engine).get_columns("document")}
+    assert {"change_status", "status_at", "change_diff", "listed_url"} <= names
+    with session_scope(settings) as db:
+        assert db.exec(select(Document)).one().change_status == "new"
+
+
+def test_gone_by_status_or_by_leaving_a_complete_listing(any_settings: Settings) -> None:
+    from reservoir.memory.changes import mark_gone, mark_unlisted
+
+    with session_scope(any_settings) as db:
+        source = add_source(db, "map", "sitemap", "https://example.com/sitemap.xml")
+        kept = upsert_document(db, _doc("https://example.com/kept", "Kept page.",
+                                        source_id=source.id)).document
+        renamed = upsert_document(db, _doc("https://example.com/canonical", "Canonical page.",
+                                           source_id=source.id,
+                                           listed_url="https://example.com/listed?utm_source=x"))
+        dropped = upsert_document(db, _doc("https://example.com/dropped", "Dropped page.",
+                                           source_id=source.id)).document
+        assert renamed.document.listed_url == "https://example.com/listed"
+        listing = ["https://example.com/kept", "https://example.com/listed"]
+        assert mark_unlisted(db, source.id, listing, seen=[]) == 1
+        assert (dropped.change_status, dropped.change_note) == ("gone", "gone: no longer listed")
+        assert kept.change_status == renamed.document.change_status == "new"
+        assert mark_gone(db, source.id, ["https://example.com/listed"], "gone: HTTP 410") == 1
+        assert renamed.document.change_status == "gone"
+        back = upsert_document(db, _doc("https://example.com/dropped", "Dropped page.",
+                                        source_id=source.id)).document
+        assert (back.change_status, back.change_note) == ("unchanged", None)  # it came back

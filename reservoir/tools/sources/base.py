@@ -12,7 +12,8 @@ from datetime import datetime
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
-from reservoir.tools.extract import ExtractedPage, extract_page, extract_text_document
+from reservoir.tools.extract import ExtractedPage, extract_text_document
+from reservoir.tools.extract_pool import extract_page_async
 from reservoir.tools.fetch import Fetcher, FetchError, FetchResult
 
 T = TypeVar("T")
@@ -23,6 +24,7 @@ JSON_ACCEPT = "application/json"
 FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/rdf+xml, "
                "application/xml;q=0.9, text/xml;q=0.9, text/html;q=0.5, */*;q=0.1")
 HTML_ACCEPT = "text/html,application/xhtml+xml;q=0.9,text/plain;q=0.5,*/*;q=0.1"
+GONE_STATUSES = frozenset({404, 410})  # the page was removed: its document is gone
 
 
 class SourceError(Exception):
@@ -60,6 +62,11 @@ class SourceResult:
     skipped: int = 0  # listed items the adapter leaves out by rule (stickied posts, ...)
     known: int = 0  # listed items the reservoir already holds: set aside before the limit
     left: int = 0  # new items beyond this run's limit: the next run takes them
+    gone: list[str] = field(default_factory=list)  # item urls that answered 404/410
+    # Every url the listing names, when the listing is complete (a sitemap, followed links):
+    # a stored document it no longer names is gone. None for rolling feeds, whose old items
+    # drop off the end by design.
+    listed: list[str] | None = None
 
 
 KnownKeys = Callable[[Sequence[str]], set[str]]
@@ -188,11 +195,12 @@ async def fetch_source(fetcher: Fetcher, url: str, accept: str,
         raise SourceError(f"cannot fetch source: {exc.reason}", url) from exc
 
 
-def page_from_fetch(fetched: FetchResult) -> ExtractedPage:
-    """Extract whatever text document the fetcher returned (HTML, markdown or plain text)."""
+async def page_from_fetch(fetched: FetchResult, fetcher: Fetcher) -> ExtractedPage:
+    """Extract whatever text document the fetcher returned (HTML, markdown or plain text);
+    HTML is parsed in the extraction pool, off the event loop."""
     if fetched.content_type in ("text/plain", "text/markdown", "text/x-markdown"):
         return extract_text_document(fetched.text, fetched.url)
-    return extract_page(fetched.text, fetched.url)
+    return await extract_page_async(fetcher.settings, fetched.text, fetched.url)
 
 
 def preferred_url(page: ExtractedPage, final_url: str) -> str:
@@ -216,12 +224,15 @@ def item_from_page(page: ExtractedPage, url: str, **overrides: Any) -> SourceIte
 
 
 def take_new(spec: SourceSpec, entries: Sequence[tuple[str, T]], limit: int,
-             result: SourceResult) -> list[T]:
+             result: SourceResult, recheck: int = 0) -> list[T]:
     """Set aside repeated and known entries, then take `limit` of the rest; what is beyond
     the limit is counted in `result.left`, so the next run takes it and the user sees it.
 
     Each entry is (listing key, value): the key is what the listing names the item by (its
-    link, or its discussion url), stable from run to run.
+    link, or its discussion url), stable from run to run. A complete listing (a sitemap,
+    followed links) also gives back up to `recheck` known entries, in listing order, after the
+    new ones: their pages are fetched again (conditionally, so an unchanged one costs a 304)
+    and change tracking sees what was edited. Rolling feeds pass none.
     """
     unique: dict[str, T] = {}
     for key, value in entries:
@@ -230,7 +241,8 @@ def take_new(spec: SourceSpec, entries: Sequence[tuple[str, T]], limit: int,
     fresh = [(key, value) for key, value in unique.items() if key not in known]
     result.known += len(unique) - len(fresh)
     result.left += max(0, len(fresh) - limit)
-    return [value for _, value in fresh[:limit]]
+    again = [value for key, value in unique.items() if key in known][:recheck]
+    return [value for _, value in fresh[:limit]] + again
 
 
 def keyed(items: Sequence[tuple[SourceItem, bool]]) -> list[tuple[str, tuple[SourceItem, bool]]]:
@@ -264,7 +276,7 @@ async def complete_item_from_article(item: SourceItem, fetcher: Fetcher) -> Sour
     fetched = await fetcher.fetch(item.url, accept=HTML_ACCEPT)
     if fetched.not_modified:
         return None
-    page = page_from_fetch(fetched)
+    page = await page_from_fetch(fetched, fetcher)
     feed_text = item.text
     item.extra.setdefault("link", item.url)
     item.extra["fetched_url"] = fetched.url
@@ -294,6 +306,8 @@ async def complete_items(
             try:
                 return await complete_item_from_article(item, fetcher)
             except FetchError as exc:
+                if getattr(exc, "status", None) in GONE_STATUSES:
+                    result.gone.append(item.url)
                 return f"{exc.url or item.url}: {exc.reason}"
             except Exception as exc:  # noqa: BLE001 - one bad page must not sink the source
                 return f"{item.url}: {type(exc).__name__}: {exc}"

@@ -65,9 +65,9 @@ def _scan(root: Path, recursive: bool, max_bytes: int, limit: int) -> SourceResu
     pattern = root.rglob("*") if recursive else root.glob("*")
     files = sorted(p for p in pattern if p.is_file()
                    and not any(part.startswith(".") for part in p.relative_to(root).parts))
+    files = [p for p in files if p.suffix.lower() in HTML_SUFFIXES | TEXT_SUFFIXES]
+    result.listed = [p.resolve().as_uri() for p in files]  # a deleted file is a gone document
     for path in files:
-        if path.suffix.lower() not in HTML_SUFFIXES | TEXT_SUFFIXES:
-            continue
         if len(result.items) >= limit:
             result.errors.append(f"{root}: stopped after {limit} files (config 'limit')")
             break

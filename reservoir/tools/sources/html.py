@@ -37,19 +37,21 @@ class HtmlAdapter:
         fetched = await fetch_source(fetcher, source.url, HTML_ACCEPT, source)
         if fetched.not_modified:
             return SourceResult(items=[], not_modified=True)
-        page = page_from_fetch(fetched)
+        page = await page_from_fetch(fetched, fetcher)
         result = SourceResult(items=[])
         start = preferred_url(page, fetched.url)
         if page.text.strip() and source.config.get("include_start", True) is not False:
-            result.items.append(item_from_page(page, start))
+            result.items.append(item_from_page(page, start, extra={"link": source.url}))
         if follow is None:
             if not result.items:
                 result.errors.append(f"{fetched.url}: no main text extracted")
             return result
         skip = {source.url, fetched.url, start}
         targets = [u for u in page.all_links if u not in skip and follow.search(u)]
+        result.listed = [start, *targets]
         pending = take_new(source, keyed([(SourceItem(url=u, title="", text=""), True)
-                                          for u in targets]), max_pages, result)
+                                          for u in targets]), max_pages, result,
+                           recheck=max_pages)
         concurrency = config_int(source, "concurrency", DEFAULT_CONCURRENCY, high=64)
         followed = await complete_items(fetcher, pending, result, concurrency)
         seen = {item.url for item in result.items}

@@ -169,11 +169,12 @@ class SitemapAdapter:
         unique: dict[str, datetime | None] = {}
         for url, lastmod in pages:
             unique.setdefault(url, lastmod)
+        result.listed = list(unique)
         pending = [(SourceItem(url=url, title="", text="",
                                extra={"lastmod": lastmod, "listing_key": url}), True)
                    for url, lastmod in take_new(
                        source, [(url, (url, lastmod)) for url, lastmod in unique.items()],
-                       max_pages, result)]
+                       max_pages, result, recheck=max_pages)]
         concurrency = config_int(source, "concurrency", DEFAULT_CONCURRENCY, high=64)
         result.items = await complete_items(fetcher, pending, result, concurrency)
         for item in result.items:
