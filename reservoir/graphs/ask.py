@@ -153,7 +153,7 @@ def scored_candidates(deps: Deps, turn: Turn) -> tuple[list[Candidate], dict[int
     return relevance.score(turn.query, vector, candidates, vectors, titles), costs
 
 
-def sentence_vectors(deps: Deps, texts: list[str]) -> list[list[float]]:
+def sentence_vectors(deps: Deps, texts: list[str]) -> list[Any]:
     """The process's cache first, then the vectors stored at ingest (one query), then the
     embedder for what neither holds — stored in turn for the next process."""
     embedder = deps.vector_store().embedder

@@ -9,12 +9,13 @@ ask reads them back in one query, embedding (and storing) only what it has never
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Sequence
 
 import numpy as np
+from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import col, select
 
 from reservoir.config import Settings
 from reservoir.memory.db import get_engine, session_scope
@@ -22,7 +23,7 @@ from reservoir.memory.embeddings import Embedder
 from reservoir.memory.models import SentenceVector
 
 _DTYPE = np.dtype("<f4")
-_BATCH = 500  # keys per IN (...) and rows per INSERT: far below every driver's parameter limit
+_BATCH = 500  # rows per INSERT: far below every driver's parameter limit
 
 
 def sentence_key(text: str) -> str:
@@ -34,27 +35,34 @@ def _pack(vector: Sequence[float]) -> bytes:
     return np.asarray(vector, dtype=_DTYPE).tobytes()
 
 
-def _unpack(blob: bytes) -> list[float]:
-    return np.frombuffer(blob, dtype=_DTYPE).astype(float).tolist()
+def _unpack(blob: bytes) -> np.ndarray:
+    return np.frombuffer(blob, dtype=_DTYPE)
 
 
-def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
-    return (items[i:i + _BATCH] for i in range(0, len(items), _BATCH))
+# One bound parameter for the whole key list: an expanded IN (...) of hundreds of keys costs
+# more to compile than the lookup itself.
+_LOAD = {
+    "sqlite": 'SELECT "key", vector FROM sentence_vector WHERE embedder = :embedder'
+              ' AND "key" IN (SELECT value FROM json_each(:keys))',
+    "postgresql": 'SELECT "key", vector FROM sentence_vector WHERE embedder = :embedder'
+                  ' AND "key" = ANY(:keys)',
+}
 
 
-def load_vectors(settings: Settings, embedder: str, texts: Sequence[str]) -> dict[str, list[float]]:
-    """Stored vectors of ``texts`` by text (those never stored are absent)."""
+def load_vectors(settings: Settings, embedder: str, texts: Sequence[str]) -> dict[str, np.ndarray]:
+    """Stored vectors of ``texts`` by text (those never stored are absent), in one query."""
     keys: dict[str, list[str]] = {}
-    for text in dict.fromkeys(texts):
-        keys.setdefault(sentence_key(text), []).append(text)
-    found: dict[str, list[float]] = {}
+    for sentence in dict.fromkeys(texts):
+        keys.setdefault(sentence_key(sentence), []).append(sentence)
+    if not keys:
+        return {}
+    found: dict[str, np.ndarray] = {}
     with session_scope(settings) as session:
-        for batch in _chunks(list(keys)):
-            rows = session.exec(select(SentenceVector.key, SentenceVector.vector)
-                                .where(SentenceVector.embedder == embedder,
-                                       col(SentenceVector.key).in_(batch))).all()
-            for key, blob in rows:
-                found.update(dict.fromkeys(keys[key], _unpack(blob)))
+        dialect = session.get_bind().dialect.name
+        wanted = json.dumps(list(keys)) if dialect == "sqlite" else list(keys)
+        rows = session.execute(text(_LOAD[dialect]), {"embedder": embedder, "keys": wanted})
+        for key, blob in rows:
+            found.update(dict.fromkeys(keys[key], _unpack(blob)))
     return found
 
 
@@ -71,7 +79,7 @@ def save_vectors(settings: Settings, embedder: str, vectors: dict[str, Sequence[
             session.execute(statement.on_conflict_do_nothing())
 
 
-def stored_or_embedded(settings: Settings, embedder: Embedder, texts: list[str]) -> list[list[float]]:
+def stored_or_embedded(settings: Settings, embedder: Embedder, texts: list[str]) -> list[np.ndarray]:
     """Vectors of ``texts``: stored ones read, the rest embedded in one batch and stored.
 
     Fresh vectors go through the same float32 round trip as stored ones, so a score never
@@ -82,7 +90,7 @@ def stored_or_embedded(settings: Settings, embedder: Embedder, texts: list[str])
     if missing:
         fresh = dict(zip(missing, embedder.embed(missing), strict=True))
         save_vectors(settings, embedder.name, fresh)
-        found.update((t, _unpack(_pack(v))) for t, v in fresh.items())
+        found.update((t, np.asarray(v, dtype=_DTYPE)) for t, v in fresh.items())
     return [found[t] for t in texts]
 
 
