@@ -34,6 +34,7 @@ from reservoir.memory.opportunities import (
     get_by_key,
     merge_into,
 )
+from reservoir.memory.sentence_vectors import remember
 
 log = logging.getLogger(__name__)
 
@@ -189,9 +190,11 @@ def merge_document(deps: Deps, doc: DocView, findings: list[Finding], version: s
     # Embedded in one batch before the transaction opens: the write lock is held for SQL only.
     vectors = deps.vector_store().embedder.embed([f"{f.title}. {f.summary}" for f in findings]) \
         if findings else []
+    quotes: list[str] = []
     with session_scope(deps.settings, write=True) as session:
         for finding, vector in zip(findings, vectors, strict=True):
             item = _to_input(finding, doc.id)
+            quotes += [e.quote for e in item.evidence]
             opp = get_by_key(session, item.key) or _similar_existing(deps, session, finding, vector)
             if opp is None:
                 opp, new = _create_or_merge(session, item)
@@ -203,9 +206,13 @@ def merge_document(deps: Deps, doc: DocView, findings: list[Finding], version: s
         if row is not None:
             row.signal = signal
             mark_analysed(session, row, version)
-        items = opportunity_items(session.get(Opportunity, i) for i in touched)
+        rows = [session.get(Opportunity, i) for i in touched]
+        items = opportunity_items(rows)
     if items:
         deps.vector_store().upsert_opportunities(items)
+    # What ask scores of these opportunities (their quotes and titles), embedded now.
+    remember(deps.settings, deps.vector_store().embedder,
+             quotes + [o.title for o in rows if o])
     return touched, created
 
 

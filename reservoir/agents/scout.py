@@ -123,6 +123,24 @@ def _embed_chunks(deps: Deps, chunk_texts: dict[int, str]) -> None:
     deps.vector_store().upsert_chunks(items)
 
 
+def _remember_sentences(deps: Deps, chunk_texts: dict[int, str], doc_ids: list[int]) -> None:
+    """Vectors of what ask will score from these pages (passage sentences, page titles),
+    stored now so that a question never waits for them."""
+    from sqlmodel import col, select
+
+    from reservoir.agents.extractive import split_sentences
+    from reservoir.agents.relevance import MIN_SENTENCE_CHARS
+    from reservoir.memory.models import Document
+    from reservoir.memory.sentence_vectors import remember
+
+    texts = [s.text for text in chunk_texts.values() for s in split_sentences(text)
+             if len(s.text) >= MIN_SENTENCE_CHARS]
+    if doc_ids:
+        with session_scope(deps.settings) as session:
+            texts += session.exec(select(Document.title).where(col(Document.id).in_(doc_ids))).all()
+    remember(deps.settings, deps.vector_store().embedder, texts)
+
+
 def _backlog(result: Any, query: str | None) -> int | None:
     """The source's own listing sets its backlog; a search (or an unchanged listing, which
     says nothing new about it) leaves the recorded one as it was."""
@@ -159,6 +177,7 @@ async def scout_source(task: ScoutTask, deps: Deps) -> dict[str, Any]:
         await asyncio.to_thread(deps.vector_store().delete, DOCUMENTS, stale)
     gone = await asyncio.to_thread(_record_gone, deps, source.id, result, query)
     await asyncio.to_thread(_embed_chunks, deps, to_embed)
+    await asyncio.to_thread(_remember_sentences, deps, to_embed, fresh)
     with session_scope(deps.settings, write=True) as session:
         cache.flush(session)
         source_queries.record_success(session, session.get(Source, source.id),

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -42,6 +43,7 @@ from reservoir.memory.search import (
     search_chunks,
     search_opportunities,
 )
+from reservoir.memory.sentence_vectors import stored_or_embedded
 from reservoir.prompts import active_prompt
 
 SEARCH_DEPTH = 8  # opportunities and passages whose sentences are scored
@@ -142,15 +144,21 @@ def scored_candidates(deps: Deps, turn: Turn) -> tuple[list[Candidate], dict[int
     store = deps.vector_store()
     vector = store.embedder.embed_query(turn.query)
     candidates, costs = collect(deps, turn.query, turn.filters, vector, turn.within)
-    embed = store.embedder.embed
-    vectors = relevance.VECTORS.embed(store.embedder.name, [c.text for c in candidates], embed)
     names = [[t for t in (c.title, c.opportunity_title) if t] for c in candidates]
-    flat = relevance.VECTORS.embed(store.embedder.name, [t for n in names for t in n], embed)
-    titles, at = [], 0
+    flat = sentence_vectors(deps, [c.text for c in candidates] + [t for n in names for t in n])
+    vectors, titles, at = flat[:len(candidates)], [], len(candidates)
     for n in names:
         titles.append(flat[at:at + len(n)])
         at += len(n)
     return relevance.score(turn.query, vector, candidates, vectors, titles), costs
+
+
+def sentence_vectors(deps: Deps, texts: list[str]) -> list[Any]:
+    """The process's cache first, then the vectors stored at ingest (one query), then the
+    embedder for what neither holds — stored in turn for the next process."""
+    embedder = deps.vector_store().embedder
+    return relevance.VECTORS.embed(
+        embedder.name, texts, partial(stored_or_embedded, deps.settings, embedder))
 
 
 def _hits(selected: list[Candidate]) -> list[dict[str, Any]]:

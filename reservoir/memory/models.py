@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 SOURCE_KINDS = ("rss", "atom", "hackernews", "reddit", "producthunt", "html", "sitemap", "folder",
@@ -360,3 +360,18 @@ class Delivery(SQLModel, table=True):
     error: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = Field(default_factory=utcnow, index=True)
     sent_at: datetime | None = None
+
+
+class SentenceVector(SQLModel, table=True):
+    """A sentence's vector, computed once when it is stored: asking reads it, never re-embeds.
+
+    Keyed by the embedder's name and the hash of the sentence (whitespace collapsed), so a
+    quote shared by several opportunities or pages is embedded once, and a reservoir moved
+    to another embedder misses instead of mixing vectors of two models.
+    """
+
+    __tablename__ = "sentence_vector"
+
+    embedder: str = Field(primary_key=True, max_length=200)
+    key: str = Field(primary_key=True, max_length=64)
+    vector: bytes = Field(sa_column=Column(LargeBinary, nullable=False))  # little-endian float32
