@@ -172,11 +172,11 @@ def _origin(inputs: RoiInputs, name: str) -> str:
 def scaled_hours(inputs: RoiInputs, profile: BusinessProfile, opp: Opportunity
                  ) -> roi_scale.Scaled:
     """Hours saved a week for this profile, with the chain from the quote (or the default)."""
-    if inputs.sources["hours_saved_week"]["from"] == "evidence":
-        mentions = [(v, s) for v, s, _ in inputs.mentions.get("hours_saved_week", [])]
-        if scaled := roi_scale.scale_hours(mentions, inputs.quotes, profile,
-                                           opp.automation_type):
-            return scaled
+    quoted = inputs.sources["hours_saved_week"]["from"] == "evidence"
+    mentions = [(v, s) for v, s, _ in inputs.mentions.get("hours_saved_week", [])] if quoted \
+        else []
+    if scaled := roi_scale.scale_hours(mentions, inputs.quotes, profile, opp.automation_type):
+        return scaled  # quoted hours, or a quoted saving per item times the profile's volume
     value = inputs.values["hours_saved_week"]
     return roi_scale.team_cap(roi_scale.Scaled(value, [
         f"{value:g} h/week ({_origin(inputs, 'hours_saved_week')}; no source states it)"]),
@@ -322,15 +322,15 @@ def _evidence_cache(session: Any) -> Any:
 
 
 def estimate_for(session: Any, opp: Opportunity, profile: BusinessProfile, inputs: RoiInputs,
-                 evidence_of_opp: Any) -> dict[str, Any]:
+                 evidence_of_opp: Any, peers: list[Opportunity]) -> dict[str, Any]:
     """One profile's roi-v2 estimate: scaled, ranged over similar opportunities, calibrated by
     measured implementations, with its fit and rank value."""
-    peers = roi_range.similar_opportunities(session, opp)
     evidence = {p.id: evidence_of_opp(p.id) for p in peers}
     context = Context(roi_range.peer_figures(peers, evidence, profile),
                       roi_range.actuals_for(session, opp, profile))
     values = compute(inputs, profile, opp, context)
-    fitted = fit.profile_fit(opp, profile, inputs.quotes)
+    claims = [e.quote for e in evidence_of_opp(opp.id) if e.kind == "claim"]
+    fitted = fit.profile_fit(opp, profile, claims)  # what it does, not its numbers
     values["fit"] = fitted.factor
     values["fit_reasons"] = fitted.reasons
     values["rank_value"] = round(max(values["monthly_net_value"], 0.0) * fitted.factor
@@ -353,9 +353,10 @@ def score_opportunities(deps: Deps, opp_ids: list[int], profile_ids: list[int],
             if opp is None:
                 continue
             inputs = gather_inputs(opp, cached(opp_id), proposals.get(opp_id))
+            peers = roi_range.similar_opportunities(session, opp)
             nets = []
             for profile in profiles:
-                values = estimate_for(session, opp, profile, inputs, cached)
+                values = estimate_for(session, opp, profile, inputs, cached, peers)
                 nets.append(values["monthly_net_value"])
                 _upsert_estimate(session, opp_id, profile.id, values)  # type: ignore[arg-type]
                 estimates += 1

@@ -24,6 +24,7 @@ UNITLESS_SHARE = 0.10   # a figure with no unit ("the team saves 15 h") is bound
 TEAM_SHARE = 0.25       # no single automation frees more than a quarter of the team's hours
 FUNCTION_SHARE = 0.25   # unstated headcount: at most a quarter of the team does one function
 
+GENERIC_ROLES = {"person", "staff", "staffer", "employee", "member"}  # say nothing of the work
 _COUNT = (r"\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a couple of"
           r"|a dozen")
 _ROLES = (r"people|persons?|staff(?:ers)?|employees?|clerks?|agents?|bookkeepers?|accountants?"
@@ -127,15 +128,18 @@ def read_unit(sentence: str) -> Unit:
 
 
 def people_on_function(profile: BusinessProfile, role: str | None, automation_type: str,
-                       source_people: float) -> tuple[float, str]:
+                       source_people: float, sentence: str = "") -> tuple[float, str]:
     """The profile's people doing this work. Its headcount for the source's role counts in
-    full; its headcount for the function (by automation type) counts up to the source's own
-    number of people, since the roles may differ; unstated, an assumption bounded by a share
-    of the team."""
+    full; its headcount for the work the sentence names ("route email" → "inbound email") or
+    for the function (by automation type) counts up to the source's own number of people,
+    since the roles may differ; unstated, an assumption bounded by a share of the team."""
     headcount = {k: int(v) for k, v in (profile.headcount or {}).items() if int(v) > 0}
+    role = None if role and _singular(role) in GENERIC_ROLES else role
     if role and (key := _headcount_key(headcount, (_singular(role),))):
         return float(headcount[key]), f"you have {headcount[key]} on {key}"
-    if key := _headcount_key(headcount, FUNCTION_WORDS.get(automation_type, ())):
+    named = tuple(w for key in headcount for w in re.findall(r"[a-z]{4,}", key.lower())
+                  if re.search(rf"\b{w}", sentence.lower()))
+    if key := _headcount_key(headcount, named + FUNCTION_WORDS.get(automation_type, ())):
         n = headcount[key]
         if role is None or n <= source_people:
             return float(n), f"you have {n} on {key}"
@@ -180,7 +184,7 @@ def scale_weekly(value: float, sentence: str, profile: BusinessProfile,
     per_person = value / unit.people
     if unit.kind == "group":
         chain.append(f"{per_person:g} h per {_singular(unit.role or 'person')}")
-    people, said = people_on_function(profile, unit.role, automation_type, unit.people)
+    people, said = people_on_function(profile, unit.role, automation_type, unit.people, sentence)
     total = per_person * people
     chain.append(f"{said} → {total:g} h/week")
     bound = PERSON_SHARE * HOURS_PER_PERSON_WEEK * people

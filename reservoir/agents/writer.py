@@ -14,7 +14,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from langchain_core.messages import HumanMessage, SystemMessage
 from sqlmodel import col, func, select
 
-from reservoir.agents import fit
+from reservoir.agents import fit, tracking_view
 from reservoir.agents.verify import unsupported_figures
 from reservoir.graphs.context import Deps
 from reservoir.memory.db import session_scope
@@ -54,20 +54,15 @@ def reasons(opp: Opportunity, roi: RoiEstimate, profile: BusinessProfile) -> lis
     return fit.industry_fit(opp, profile).reasons
 
 
-def rank_line(roi: RoiEstimate, profile: BusinessProfile) -> str:
+def rank_line(opp: Opportunity, roi: RoiEstimate, profile: BusinessProfile) -> str:
     """One line saying why an item sits where it does."""
-    fit_factor = roi.fit if roi.fit is not None else 1.0
+    fit_factor = roi.fit if roi.fit is not None else fit.industry_fit(opp, profile).factor
+    rank = (roi.rank_value if roi.rank_value is not None
+            else max(roi.monthly_net_value, 0.0) * fit_factor * roi.confidence)
     measured = (f"; measured by {roi.measured_count} implementation(s)"
                 if roi.measured_count else "")
     return (f"${max(roi.monthly_net_value, 0):,.0f}/month expected × fit {fit_factor:.2f} × "
-            f"confidence {roi.confidence:.0%} = {fit_score_value(roi, fit_factor):,.0f}"
-            f"{measured}")
-
-
-def fit_score_value(roi: RoiEstimate, fit_factor: float) -> float:
-    if roi.rank_value is not None:
-        return roi.rank_value
-    return max(roi.monthly_net_value, 0.0) * fit_factor * roi.confidence
+            f"confidence {roi.confidence:.0%} = {rank:,.0f}{measured}")
 
 
 def _trends(session: Any, opp_ids: list[int], since: Any) -> list[dict[str, Any]]:
@@ -163,12 +158,14 @@ async def write_report(deps: Deps, run_id: str | None, profile_id: int) -> int:
             RoiEstimate.profile_id == profile_id)).all())
         citations: dict[str, dict[str, Any]] = {}
         items = [{"opp": opp, "roi": roi, "reasons": reasons(opp, roi, profile),
-                  "rank": rank_line(roi, profile),
+                  "rank": rank_line(opp, roi, profile),
                   "quotes": _quotes(session, opp.id, citations)} for opp, roi in ranked]
         since = utcnow() - timedelta(days=7)
         trends = _trends(session, [o.id for o, _ in ranked], since)
+        tracked = tracking_view.projected_vs_actual(session, profile_id)
     summary = await _model_summary(deps, profile, items, template_summary(profile, items, total))
     context = {"profile": profile, "items": items, "summary": summary, "trends": trends,
+               "tracked": tracked, "tracked_svg": tracking_view.svg_bars(tracked),
                "citations": list(citations.values()),
                "generated_at": utcnow().strftime("%Y-%m-%d %H:%M UTC")}
     report = Report(run_id=run_id, profile_id=profile_id, period_start=since,

@@ -66,5 +66,11 @@ def test_the_rank_line_explains_the_product() -> None:
                       setup_hours=10, tool_cost_month=50, monthly_net_value=1000.0,
                       confidence=0.5, method="roi-v2", fit=1.8, rank_value=900.0,
                       measured_count=2)
-    assert rank_line(roi, REALTY) == ("$1,000/month expected × fit 1.80 × confidence 50% = 900; "
-                                      "measured by 2 implementation(s)")
+    line = rank_line(_opp("scheduling", ["dental"]), roi, REALTY)
+    assert line == ("$1,000/month expected × fit 1.80 × confidence 50% = 900; "
+                    "measured by 2 implementation(s)")
+    old = RoiEstimate(opportunity_id=1, profile_id=1, hours_saved_week=5, hourly_value=55,
+                      setup_hours=10, tool_cost_month=50, monthly_net_value=1000.0,
+                      confidence=0.5, method="roi-v1")  # no fit stored: its stated industry
+    assert rank_line(_opp("scheduling", ["dental"]), old, REALTY) == \
+        "$1,000/month expected × fit 0.60 × confidence 50% = 300"

@@ -81,7 +81,10 @@ def test_actuals_calibrate_the_next_projection_of_a_similar_opportunity(
 
     report_id = asyncio.run(writer.write_report(deps, None, pid))
     with session_scope(settings) as session:
-        markdown = session.get(Report, report_id).markdown  # type: ignore[union-attr]
+        stored = session.get(Report, report_id)
+        markdown, html = stored.markdown, stored.html  # type: ignore[union-attr]
+    assert "## Projected vs actual" in markdown and "| Case 0 | 10 | 3 | 20 | – |" in markdown
+    assert "<svg" in html and "actual 3 h/week" in html
     sections = {part.split("\n", 1)[0]: part for part in markdown.split("\n### ")[1:]}
     (measured,) = [text for head, text in sections.items() if head.endswith("Case 1")]
     assert "measured by 1 implementation(s)" in measured
