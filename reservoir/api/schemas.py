@@ -245,6 +245,16 @@ class RoiOut(BaseModel):
     confidence: float
     assumptions: str
     method: str
+    # roi-v2 (null on older estimates): range, its basis, fit and rank; see README "ROI".
+    low_monthly_value: float | None = None
+    high_monthly_value: float | None = None
+    payback_low_months: float | None = None
+    payback_high_months: float | None = None
+    sources_count: int | None = None
+    measured_count: int | None = None
+    fit: float | None = None
+    fit_reasons: list[str] | None = None
+    rank_value: float | None = None
     updated_at: UtcDatetime
 
 
