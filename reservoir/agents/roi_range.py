@@ -116,8 +116,10 @@ def actuals_for(session: Any, opp: Opportunity, profile: BusinessProfile) -> lis
                 impl.actual_hours_saved_week, impl.actual_setup_hours,
                 impl.actual_tool_cost_month)):
             continue
-        here, _ = roi_scale.people_on_function(profile, None, opp.automation_type, 1.0)
-        there, _ = roi_scale.people_on_function(owner, None, opp.automation_type, 1.0)
+        here, _ = roi_scale.people_on_function(profile, None, opp.automation_type, 1.0,
+                                               capped=False)
+        there, _ = roi_scale.people_on_function(owner, None, opp.automation_type, 1.0,
+                                                capped=False)
         hours = impl.actual_hours_saved_week
         note = f"{owner.name}: {hours:g} h/week measured" if hours is not None else owner.name
         if hours is not None and owner.id != profile.id and here != there:

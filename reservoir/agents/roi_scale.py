@@ -128,22 +128,27 @@ def read_unit(sentence: str) -> Unit:
 
 
 def people_on_function(profile: BusinessProfile, role: str | None, automation_type: str,
-                       source_people: float, sentence: str = "") -> tuple[float, str]:
+                       source_people: float, sentence: str = "", *, capped: bool = True
+                       ) -> tuple[float, str]:
     """The profile's people doing this work. Its headcount for the source's role counts in
-    full; its headcount for the work the sentence names ("route email" → "inbound email") or
-    for the function (by automation type) counts up to the source's own number of people,
-    since the roles may differ; unstated, an assumption bounded by a share of the team."""
+    full, and so does its headcount for the work the sentence names ("route email" →
+    "inbound email"); its headcount for the function (by automation type) counts up to the
+    source's own number of people, since the work may differ (in full when not `capped`:
+    seats, or the ratio between two profiles); unstated, an assumption bounded by a share of
+    the team."""
     headcount = {k: int(v) for k, v in (profile.headcount or {}).items() if int(v) > 0}
     role = None if role and _singular(role) in GENERIC_ROLES else role
     if role and (key := _headcount_key(headcount, (_singular(role),))):
         return float(headcount[key]), f"you have {headcount[key]} on {key}"
     named = tuple(w for key in headcount for w in re.findall(r"[a-z]{4,}", key.lower())
                   if re.search(rf"\b{w}", sentence.lower()))
-    if key := _headcount_key(headcount, named + FUNCTION_WORDS.get(automation_type, ())):
+    if key := _headcount_key(headcount, named):
+        return float(headcount[key]), f"you have {headcount[key]} on {key}"
+    if key := _headcount_key(headcount, FUNCTION_WORDS.get(automation_type, ())):
         n = headcount[key]
-        if role is None or n <= source_people:
+        if n <= source_people or not capped:
             return float(n), f"you have {n} on {key}"
-        return source_people, (f"you have {n} on {key}, not the source's {role}: counted as "
+        return source_people, (f"you have {n} on {key}, maybe not the same work: counted as "
                                f"the source's {source_people:g}")
     limit = max(1, round(profile.team_size * FUNCTION_SHARE))
     n = float(min(max(source_people, 1.0), limit, profile.team_size))
@@ -276,7 +281,7 @@ def scale_seat_cost(cost: float, unit: str, profile: BusinessProfile, automation
     """A per-seat price times the people who need a seat; other prices stand as quoted."""
     if not unit.endswith("/user"):
         return cost, None
-    people, said = people_on_function(profile, None, automation_type, 1.0)
+    people, said = people_on_function(profile, None, automation_type, 1.0, capped=False)
     return cost * people, f"${cost:g}/month per seat; {said} → ${cost * people:g}/month"
 
 

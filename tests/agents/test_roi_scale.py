@@ -114,3 +114,13 @@ def test_a_per_seat_price_is_multiplied_by_the_seats_needed() -> None:
     result = compute(gather_inputs(opp, _evidence(quote)), office, opp)
     assert result["tool_cost_month"] == 60.0
     assert "$20/month per seat; you have 3 on support → $60/month" in result["assumptions"]
+
+
+def test_one_person_is_not_multiplied_by_another_function() -> None:
+    """"She saves 7 hours" on list building is not 9 agents × 7 hours for a realty office."""
+    opp = _opp("lead_generation")
+    quote = "She estimates the automation saves her about 7 hours a week of list building."
+    result = compute(gather_inputs(opp, _evidence(quote)), REALTY, opp)
+    assert result["hours_saved_week"] == 7.0
+    assert "you have 9 on agents, maybe not the same work: counted as the source's 1" in \
+        result["assumptions"]
