@@ -5,6 +5,11 @@ numbers quoted in the opportunity's evidence, from the model when one is configu
 proposal with its stated reasoning, kept only inside `MODEL_BOUNDS`), or from the documented
 defaults per automation type below. Each input is marked with where it came from, and the
 confidence reflects it: a model's estimate counts no more than a default.
+
+roi-v2 then brings the source's figures to the profile (`roi_scale`: units, headcount,
+volumes, capacity bounds), ranges them over similar opportunities and calibrates them by
+measured implementations (`roi_range`), and rates the fit (`fit`); every step is written
+into the assumptions as a chain from the quote to the figure.
 """
 
 from __future__ import annotations
