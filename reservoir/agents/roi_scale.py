@@ -105,6 +105,13 @@ def _singular(word: str) -> str:
     return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
 
 
+def _one(role: str) -> str:
+    """A role as written, in the singular, for the chain ("SDRs" -> "SDR")."""
+    if role.lower() == "people":
+        return "person"
+    return role[:-1] if role.endswith("s") and not role.endswith("ss") else role
+
+
 def read_unit(sentence: str) -> Unit:
     """Per person ("each", "per agent"), per group ("across five SDRs"), one person ("I",
     "the receptionist saves") or none ("the team saves", "we save")."""
@@ -113,7 +120,7 @@ def read_unit(sentence: str) -> Unit:
     if each:
         role = each["per"] or each["every"] or (m["role"] if (m := _EACH_ROLE.search(sentence))
                                                 else None) or (group["role"] if group else None)
-        label = _singular(role) if role else "person"
+        label = _one(role) if role else "person"
         return Unit("person", 1.0, role, f"per {label}")
     if group and (n := _count(group["n"])) >= 1:
         role = group["role"]
@@ -188,7 +195,7 @@ def scale_weekly(value: float, sentence: str, profile: BusinessProfile,
         return Scaled(value, [*chain, f"{value:g} h/week (within the bound)"], "team")
     per_person = value / unit.people
     if unit.kind == "group":
-        chain.append(f"{per_person:g} h per {_singular(unit.role or 'person')}")
+        chain.append(f"{per_person:g} h per {_one(unit.role or 'person')}")
     people, said = people_on_function(profile, unit.role, automation_type, unit.people, sentence)
     total = per_person * people
     chain.append(f"{said} → {total:g} h/week")
