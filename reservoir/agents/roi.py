@@ -5,6 +5,11 @@ numbers quoted in the opportunity's evidence, from the model when one is configu
 proposal with its stated reasoning, kept only inside `MODEL_BOUNDS`), or from the documented
 defaults per automation type below. Each input is marked with where it came from, and the
 confidence reflects it: a model's estimate counts no more than a default.
+
+roi-v2 then brings the source's figures to the profile (`roi_scale`: units, headcount,
+volumes, capacity bounds), ranges them over similar opportunities and calibrates them by
+measured implementations (`roi_range`), and rates the fit (`fit`); every step is written
+into the assumptions as a chain from the quote to the figure.
 """
 
 from __future__ import annotations
@@ -13,12 +18,14 @@ import json
 import logging
 import statistics
 from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any
 
 from langchain_core.messages import HumanMessage, SystemMessage
 from sqlmodel import col, select
 
-from reservoir.agents import extractive
+from reservoir.agents import extractive, fit, roi_range, roi_scale
+from reservoir.agents.extractive import NumberMention
 from reservoir.deps import Deps
 from reservoir.memory.db import session_scope
 from reservoir.memory.models import (
@@ -33,7 +40,7 @@ from reservoir.prompts import active_prompt
 
 log = logging.getLogger(__name__)
 
-METHOD = "roi-v1"
+METHOD = "roi-v2"
 WEEKS_PER_MONTH = 4.33
 
 # Defaults per automation type when no source states a number: (hours saved/week, setup hours,
@@ -65,16 +72,25 @@ PROPOSAL_SCHEMA: dict[str, Any] = {
 class RoiInputs:
     values: dict[str, float]
     sources: dict[str, dict[str, Any]]  # field -> {"from": evidence|model|default, ...}
+    # The quoted figures behind each evidence-based value: (value, sentence, unit).
+    mentions: dict[str, list[tuple[float, str, str]]] = dc_field(default_factory=dict)
+    quotes: list[str] = dc_field(default_factory=list)
 
 
-def evidence_numbers(evidence: list[Evidence]) -> dict[str, list[tuple[float, Evidence]]]:
-    """Re-read each number from its quoted sentence: the value is the source's, not ours."""
-    found: dict[str, list[tuple[float, Evidence]]] = {f: [] for f in INPUT_FIELDS}
+def evidence_mentions(evidence: list[Evidence]
+                      ) -> dict[str, list[tuple[float, Evidence, NumberMention]]]:
+    """Re-read each number from its quoted sentence: the value and its unit are the source's."""
+    found: dict[str, list[tuple[float, Evidence, NumberMention]]] = {f: [] for f in INPUT_FIELDS}
     for item in evidence:
         for mention in extractive.find_numbers(item.quote):
             if mention.field in found:
-                found[mention.field].append((mention.value, item))
+                found[mention.field].append((mention.value, item, mention))
     return found
+
+
+def evidence_numbers(evidence: list[Evidence]) -> dict[str, list[tuple[float, Evidence]]]:
+    """The quoted values per input field, each with the evidence stating it."""
+    return {f: [(v, e) for v, e, _ in found] for f, found in evidence_mentions(evidence).items()}
 
 
 def parse_proposals(reply: str, missing: list[str], model: str) -> dict[str, dict[str, Any]]:
@@ -119,7 +135,7 @@ async def propose_inputs(deps: Deps, opp: Opportunity, evidence: list[Evidence]
 
 def gather_inputs(opp: Opportunity, evidence: list[Evidence],
                   proposals: dict[str, dict[str, Any]] | None = None) -> RoiInputs:
-    numbers = evidence_numbers(evidence)
+    numbers = evidence_mentions(evidence)
     proposals = proposals or {}
     defaults = dict(zip(INPUT_FIELDS, DEFAULTS.get(opp.automation_type, DEFAULTS["other"]),
                         strict=True))
@@ -128,44 +144,127 @@ def gather_inputs(opp: Opportunity, evidence: list[Evidence],
     for field in INPUT_FIELDS:
         quoted = numbers[field]
         if quoted:
-            values[field] = float(statistics.median(v for v, _ in quoted))
+            values[field] = float(statistics.median(v for v, _, _ in quoted))
             sources[field] = {"from": "evidence", "quotes": [
-                {"document_id": e.document_id, "quote": e.quote} for _, e in quoted[:3]]}
+                {"document_id": e.document_id, "quote": e.quote} for _, e, _ in quoted[:3]]}
         elif field in proposals:
             values[field] = proposals[field]["value"]
             sources[field] = proposals[field]
         else:
             values[field] = defaults[field]
             sources[field] = {"from": "default", "rule": f"{METHOD} default for {opp.automation_type}"}
-    return RoiInputs(values, sources)
+    mentions = {f: [(v, m.sentence, m.unit) for v, _, m in numbers[f]] for f in INPUT_FIELDS}
+    return RoiInputs(values, sources, mentions, [e.quote for e in evidence])
 
 
-def compute(inputs: RoiInputs, profile: BusinessProfile, opp: Opportunity) -> dict[str, Any]:
-    """Monthly net value, payback and a confidence that says how much is quoted vs assumed."""
-    hours = inputs.values["hours_saved_week"]
-    setup = inputs.values["setup_hours"]
-    tools = inputs.values["tool_cost_month"]
+@dataclass
+class Context:
+    """What the reservoir says beyond this opportunity's own evidence."""
+
+    figures: list[roi_range.Figure] = dc_field(default_factory=list)
+    actuals: list[roi_range.Actual] = dc_field(default_factory=list)
+
+
+def _origin(inputs: RoiInputs, name: str) -> str:
+    source = inputs.sources[name]
+    if source["from"] == "evidence":
+        return "quoted"
+    if source["from"] == "model":
+        return f"the model's estimate: {source.get('reasoning', '')}"
+    return source.get("rule", "default")
+
+
+def scaled_hours(inputs: RoiInputs, profile: BusinessProfile, opp: Opportunity
+                 ) -> roi_scale.Scaled:
+    """Hours saved a week for this profile, with the chain from the quote (or the default)."""
+    quoted = inputs.sources["hours_saved_week"]["from"] == "evidence"
+    mentions = [(v, s) for v, s, _ in inputs.mentions.get("hours_saved_week", [])] if quoted \
+        else []
+    if scaled := roi_scale.scale_hours(mentions, inputs.quotes, profile, opp.automation_type):
+        return scaled  # quoted hours, or a quoted saving per item times the profile's volume
+    value = inputs.values["hours_saved_week"]
+    return roi_scale.team_cap(roi_scale.Scaled(value, [
+        f"{value:g} h/week ({_origin(inputs, 'hours_saved_week')}; no source states it)"]),
+        profile)
+
+
+def scaled_cost(inputs: RoiInputs, profile: BusinessProfile, opp: Opportunity
+                ) -> tuple[float, str]:
+    """Tool cost a month: a per-seat price times the seats this profile needs."""
+    cost = inputs.values["tool_cost_month"]
+    quoted = inputs.mentions.get("tool_cost_month", [])
+    if inputs.sources["tool_cost_month"]["from"] == "evidence" and quoted:
+        value, sentence, unit = min(quoted, key=lambda m: abs(m[0] - cost))
+        seats, said = roi_scale.scale_seat_cost(value, unit, profile, opp.automation_type)
+        return seats, f"source: “{sentence}” → " + (said or f"${value:g}/month")
+    return cost, f"${cost:g}/month ({_origin(inputs, 'tool_cost_month')})"
+
+
+def _net(hours: float, rate: float, tools: float) -> float:
+    return hours * WEEKS_PER_MONTH * rate - tools
+
+
+def _payback(setup: float, rate: float, net: float) -> float | None:
+    return round(setup * rate / net, 2) if net > 0 else None
+
+
+def compute(inputs: RoiInputs, profile: BusinessProfile, opp: Opportunity,
+            context: Context | None = None) -> dict[str, Any]:
+    """Monthly net value (low / expected / high), payback, and a confidence from the spread
+    of similar figures and the share of quoted inputs; every step in the assumptions."""
+    context = context or Context()
     rate = profile.hourly_rate
-    gross = hours * WEEKS_PER_MONTH * rate
-    net = gross - tools
-    payback = round(setup * rate / net, 2) if net > 0 else None
+    hours = scaled_hours(inputs, profile, opp)
+    tools, tools_said = scaled_cost(inputs, profile, opp)
+    setup = inputs.values["setup_hours"]
+    setup_said = (f"source: “{inputs.mentions['setup_hours'][0][1]}” → {setup:g} h"
+                  if inputs.sources["setup_hours"]["from"] == "evidence"
+                  and inputs.mentions.get("setup_hours")
+                  else f"{setup:g} h ({_origin(inputs, 'setup_hours')})")
+    origin = inputs.sources["hours_saved_week"]["from"]
+    figures = context.figures or []
+    low, high, range_said = roi_range.hours_range(hours.value, origin, figures)
+    expected, calibration = hours.value, []
+    measured = [a.hours for a in context.actuals if a.hours is not None]
+    if measured:
+        expected = roi_range.shrink(hours.value, measured)
+        low, high = roi_range.shrink(low, measured), roi_range.shrink(high, measured)
+        calibration.append(
+            f"measured by {len(measured)} implementation(s) ({'; '.join(a.note for a in context.actuals)}): "
+            f"({roi_range.CALIBRATION_PRIOR:g} × {hours.value:.3g} + {sum(measured):.3g}) / "
+            f"({roi_range.CALIBRATION_PRIOR:g} + {len(measured)}) = {expected:.3g} h/week")
+    if setups := [a.setup_hours for a in context.actuals if a.setup_hours is not None]:
+        setup = roi_range.shrink(setup, setups)
+        calibration.append(f"setup calibrated by {len(setups)} measured → {setup:.3g} h")
+    if costs := [a.tool_cost for a in context.actuals if a.tool_cost is not None]:
+        tools = roi_range.shrink(tools, costs)
+        calibration.append(f"tools calibrated by {len(costs)} measured → ${tools:.0f}/month")
+    bound = roi_scale.TEAM_SHARE * roi_scale.capacity(profile)
+    low, expected, high = (min(v, bound) for v in (low, expected, high))
+    net = _net(expected, rate, tools)
     quoted = sum(1 for s in inputs.sources.values() if s["from"] == "evidence")
-    industry_match = profile.industry.lower() in {i.lower() for i in opp.industries}
-    confidence = 0.2 + 0.2 * quoted + (0.1 if opp.mentions >= 2 else 0) + (
-        0.1 if industry_match else 0)
+    documents = len({f.document_id for f in figures}) or (1 if origin == "evidence" else 0)
     assumptions = [
-        f"{hours:g} h/week saved ({inputs.sources['hours_saved_week']['from']})",
-        f"valued at the profile's ${rate:g}/h over {WEEKS_PER_MONTH} weeks/month",
-        f"setup {setup:g} h ({inputs.sources['setup_hours']['from']})",
-        f"tools ${tools:g}/month ({inputs.sources['tool_cost_month']['from']})",
+        "hours saved: " + " → ".join(hours.chain),
+        f"value: {expected:.3g} h/week × {WEEKS_PER_MONTH} weeks × ${rate:g}/h − tools "
+        f"${tools:,.0f} = ${net:,.0f}/month net",
+        f"{range_said}: {low:.3g}–{high:.3g} h/week",
+        f"setup: {setup_said}", f"tools: {tools_said}", *calibration,
     ]
-    if not industry_match:
-        assumptions.append(f"evidence comes from other industries than {profile.industry}")
     return {
-        "hours_saved_week": hours, "hourly_value": rate, "setup_hours": setup,
-        "tool_cost_month": tools, "monthly_net_value": round(net, 2), "payback_months": payback,
-        "confidence": round(min(confidence, 0.95), 2), "assumptions": "; ".join(assumptions),
-        "input_sources": inputs.sources, "method": METHOD,
+        "hours_saved_week": round(expected, 2), "hourly_value": rate,
+        "setup_hours": round(setup, 2), "tool_cost_month": round(tools, 2),
+        "monthly_net_value": round(net, 2), "payback_months": _payback(setup, rate, net),
+        "low_monthly_value": round(_net(low, rate, tools), 2),
+        "high_monthly_value": round(_net(high, rate, tools), 2),
+        "payback_low_months": _payback(setup, rate, _net(high, rate, tools)),
+        "payback_high_months": _payback(setup, rate, _net(low, rate, tools)),
+        "sources_count": documents, "measured_count": len(measured),
+        "confidence": roi_range.confidence(quoted, expected, low, high, documents),
+        "assumptions": "; ".join(assumptions),
+        "input_sources": {**inputs.sources, "profile": roi_scale.profile_facts(profile),
+                          "hours_chain": hours.chain, "capped": hours.capped},
+        "method": METHOD,
     }
 
 
@@ -215,6 +314,35 @@ async def model_proposals(deps: Deps, opp_ids: list[int]) -> dict[int, dict[str,
     return proposals
 
 
+def _evidence_cache(session: Any) -> Any:
+    """Each opportunity's evidence read once per scoring pass."""
+    cache: dict[int, list[Evidence]] = {}
+
+    def get(opp_id: int) -> list[Evidence]:
+        if opp_id not in cache:
+            cache[opp_id] = evidence_of(session, opp_id)
+        return cache[opp_id]
+
+    return get
+
+
+def estimate_for(session: Any, opp: Opportunity, profile: BusinessProfile, inputs: RoiInputs,
+                 evidence_of_opp: Any, peers: list[Opportunity]) -> dict[str, Any]:
+    """One profile's roi-v2 estimate: scaled, ranged over similar opportunities, calibrated by
+    measured implementations, with its fit and rank value."""
+    evidence = {p.id: evidence_of_opp(p.id) for p in peers}
+    context = Context(roi_range.peer_figures(peers, evidence, profile),
+                      roi_range.actuals_for(session, opp, profile))
+    values = compute(inputs, profile, opp, context)
+    claims = [e.quote for e in evidence_of_opp(opp.id) if e.kind == "claim"]
+    fitted = fit.profile_fit(opp, profile, claims)  # what it does, not its numbers
+    values["fit"] = fitted.factor
+    values["fit_reasons"] = fitted.reasons
+    values["rank_value"] = round(max(values["monthly_net_value"], 0.0) * fitted.factor
+                                 * values["confidence"], 2)
+    return values
+
+
 def score_opportunities(deps: Deps, opp_ids: list[int], profile_ids: list[int],
                         proposals: dict[int, dict[str, dict[str, Any]]] | None = None
                         ) -> dict[str, Any]:
@@ -224,15 +352,16 @@ def score_opportunities(deps: Deps, opp_ids: list[int], profile_ids: list[int],
     with session_scope(deps.settings) as session:
         profiles = list(session.exec(select(BusinessProfile)
                                      .where(col(BusinessProfile.id).in_(profile_ids))).all())
+        cached = _evidence_cache(session)
         for opp_id in opp_ids:
             opp = session.get(Opportunity, opp_id)
             if opp is None:
                 continue
-            evidence = evidence_of(session, opp_id)
-            inputs = gather_inputs(opp, evidence, proposals.get(opp_id))
+            inputs = gather_inputs(opp, cached(opp_id), proposals.get(opp_id))
+            peers = roi_range.similar_opportunities(session, opp)
             nets = []
             for profile in profiles:
-                values = compute(inputs, profile, opp)
+                values = estimate_for(session, opp, profile, inputs, cached, peers)
                 nets.append(values["monthly_net_value"])
                 _upsert_estimate(session, opp_id, profile.id, values)  # type: ignore[arg-type]
                 estimates += 1

@@ -14,6 +14,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from langchain_core.messages import HumanMessage, SystemMessage
 from sqlmodel import col, func, select
 
+from reservoir.agents import fit, tracking_view
 from reservoir.agents.verify import unsupported_figures
 from reservoir.deps import Deps
 from reservoir.memory import sightings
@@ -40,38 +41,30 @@ _env = Environment(loader=PackageLoader("reservoir.agents", "templates"),
 
 
 def fit_score(opp: Opportunity, roi: RoiEstimate, profile: BusinessProfile) -> float:
-    """Money matters, but a case from the profile's own industry, on tools it already has,
-    or about a challenge it named, is worth more to it than a bigger number from elsewhere."""
-    industry = 3.0 if profile.industry.lower() in {i.lower() for i in opp.industries} else 1.0
-    tools = 1.3 if _tool_overlap(opp, profile) else 1.0
-    challenge = 1.5 if _challenge_met(opp, profile) else 1.0
-    return max(roi.monthly_net_value, 1.0) * roi.confidence * industry * tools * challenge
-
-
-def _challenge_met(opp: Opportunity, profile: BusinessProfile) -> str | None:
-    words = set((opp.title + " " + opp.summary).lower().split())
-    for challenge in profile.challenges:
-        if {w for w in challenge.lower().split() if len(w) > 4} & words:
-            return challenge
-    return None
-
-
-def _tool_overlap(opp: Opportunity, profile: BusinessProfile) -> list[str]:
-    have = {t.lower() for t in profile.current_tools}
-    return [t for t in opp.tools if t.lower() in have]
+    """The rank: expected monthly value × fit × confidence (roi-v2 stores it; an older
+    estimate is ranked by its value and confidence with the industry it states)."""
+    if roi.rank_value is not None:
+        return roi.rank_value
+    return fit.industry_fit(opp, profile).factor * max(roi.monthly_net_value, 0.0) * roi.confidence
 
 
 def reasons(opp: Opportunity, roi: RoiEstimate, profile: BusinessProfile) -> list[str]:
-    """Why it fits, from facts only: industry, tools already owned, stated challenges, ROI."""
-    out = []
-    if profile.industry.lower() in {i.lower() for i in opp.industries}:
-        out.append(f"seen in {profile.industry} businesses")
-    if overlap := _tool_overlap(opp, profile):
-        out.append(f"uses tools you already have ({', '.join(overlap)})")
-    if challenge := _challenge_met(opp, profile):
-        out.append(f"addresses your challenge “{challenge}”")
-    out.append(f"estimated ${roi.monthly_net_value:,.0f}/month net at ${profile.hourly_rate:g}/h")
-    return out
+    """Why it fits, from facts only: stated industry or a stated transfer, tools already
+    owned, a challenge its evidence is close to (both quoted)."""
+    if roi.fit_reasons is not None:
+        return list(roi.fit_reasons)
+    return fit.industry_fit(opp, profile).reasons
+
+
+def rank_line(opp: Opportunity, roi: RoiEstimate, profile: BusinessProfile) -> str:
+    """One line saying why an item sits where it does."""
+    fit_factor = roi.fit if roi.fit is not None else fit.industry_fit(opp, profile).factor
+    rank = (roi.rank_value if roi.rank_value is not None
+            else max(roi.monthly_net_value, 0.0) * fit_factor * roi.confidence)
+    measured = (f"; measured by {roi.measured_count} implementation(s)"
+                if roi.measured_count else "")
+    return (f"${max(roi.monthly_net_value, 0):,.0f}/month expected × fit {fit_factor:.2f} × "
+            f"confidence {roi.confidence:.0%} = {rank:,.0f}{measured}")
 
 
 def _trends(session: Any, opp_ids: list[int], since: Any) -> list[dict[str, Any]]:
@@ -176,15 +169,18 @@ async def write_report(deps: Deps, run_id: str | None, profile_id: int) -> int:
             RoiEstimate.profile_id == profile_id)).all())
         citations: dict[str, dict[str, Any]] = {}
         items = [{"opp": opp, "roi": roi, "reasons": reasons(opp, roi, profile),
+                  "rank": rank_line(opp, roi, profile),
                   "quotes": _quotes(session, opp.id, citations)} for opp, roi in ranked]
         since = utcnow() - timedelta(days=7)
         trends = _trends(session, [o.id for o, _ in ranked], since)
         searches = _searches(session, run_id)
         changes = changes_since(session, profile_id, previous_report(session, profile_id, run_id))
         broken = broken_sources(session)
+        tracked = tracking_view.projected_vs_actual(session, profile_id)
     summary = await _model_summary(deps, profile, items, template_summary(profile, items, total))
     context = {"profile": profile, "items": items, "summary": summary, "trends": trends,
                "searches": searches,
+               "tracked": tracked, "tracked_svg": tracking_view.svg_bars(tracked),
                "citations": list(citations.values()), "changes": changes, "broken": broken,
                "generated_at": utcnow().strftime("%Y-%m-%d %H:%M UTC")}
     report = Report(run_id=run_id, profile_id=profile_id, period_start=since,

@@ -28,6 +28,7 @@ from reservoir.api.routes import (
     dashboard,
     documents,
     health,
+    implementations,
     openai_compat,
     opportunities,
     profiles,
@@ -96,13 +97,14 @@ def create_app(settings: Settings | None = None, *, launcher: RunLauncher | None
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
-            allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type", "Last-Event-ID", "Accept"],
             expose_headers=["Location"], max_age=600,
         )
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
 
-    for module in (runs, ask, opportunities, documents, sources, profiles, reports, tools):
+    for module in (runs, ask, opportunities, documents, sources, profiles, implementations,
+                   reports, tools):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(openai_compat.router, prefix="/v1")
     app.include_router(health.router)

@@ -35,6 +35,7 @@ AutomationType = Literal["lead_generation", "client_communication", "document_au
 OpportunityStatus = Literal["new", "approved", "rejected", "archived"]
 RunStatus = Literal["queued", "running", "interrupted", "succeeded", "failed", "cancelled"]
 RunKind = Literal["discovery", "report", "ask", "eval"]
+VolumeKind = Literal["leads", "invoices", "appointments", "tickets"]
 SourceKind = Literal["rss", "atom", "hackernews", "reddit", "producthunt", "html", "sitemap", "folder",
                      "searxng"]
 
@@ -245,6 +246,16 @@ class RoiOut(BaseModel):
     confidence: float
     assumptions: str
     method: str
+    # roi-v2 (null on older estimates): range, its basis, fit and rank; see README "ROI".
+    low_monthly_value: float | None = None
+    high_monthly_value: float | None = None
+    payback_low_months: float | None = None
+    payback_high_months: float | None = None
+    sources_count: int | None = None
+    measured_count: int | None = None
+    fit: float | None = None
+    fit_reasons: list[str] | None = None
+    rank_value: float | None = None
     updated_at: UtcDatetime
 
 
@@ -364,6 +375,10 @@ class ProfileIn(StrictModel):
     current_tools: list[ShortText] = Field(default_factory=list, max_length=100)
     challenges: list[ShortText] = Field(default_factory=list, max_length=100)
     goals: list[ShortText] = Field(default_factory=list, max_length=100)
+    headcount: dict[Name, Annotated[int, Field(ge=0, le=1_000_000)]] | None = Field(
+        None, max_length=50, description="People per function or role, e.g. {\"inbound email\": 1}.")
+    monthly_volumes: dict[VolumeKind, Annotated[float, Field(ge=0, le=1e9)]] | None = Field(
+        None, description="Leads, invoices, appointments, tickets per month.")
 
 
 class ProfileOut(BaseModel):
@@ -375,12 +390,47 @@ class ProfileOut(BaseModel):
     current_tools: list[str]
     challenges: list[str]
     goals: list[str]
+    headcount: dict[str, int] | None = None
+    monthly_volumes: dict[str, float] | None = None
 
     @classmethod
     def from_row(cls, p: BusinessProfile) -> ProfileOut:
         return cls(id=p.id, name=p.name, industry=p.industry, team_size=p.team_size,
                    hourly_rate=p.hourly_rate, current_tools=p.current_tools, challenges=p.challenges,
-                   goals=p.goals)
+                   goals=p.goals, headcount=p.headcount, monthly_volumes=p.monthly_volumes)
+
+
+# Implementations ------------------------------------------------------------------------------
+
+ImplementationStatus = Literal["bookmarked", "in_progress", "implemented", "abandoned"]
+Actual = Annotated[float, Field(ge=0, le=1_000_000)]
+
+
+class ImplementationIn(StrictModel):
+    status: ImplementationStatus | None = None
+    actual_setup_hours: Actual | None = None
+    actual_hours_saved_week: Actual | None = None
+    actual_tool_cost_month: Actual | None = None
+    notes: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+
+
+class ImplementationOut(BaseModel):
+    id: int
+    profile_id: int
+    opportunity_id: int
+    title: str | None
+    status: str
+    bookmarked_at: UtcDatetime
+    started_at: UtcDatetime | None
+    implemented_at: UtcDatetime | None
+    abandoned_at: UtcDatetime | None
+    actual_setup_hours: float | None
+    actual_hours_saved_week: float | None
+    actual_tool_cost_month: float | None
+    projected_hours_saved_week: float | None
+    projected_monthly_value: float | None
+    notes: str | None
+    updated_at: UtcDatetime
 
 
 # Tools ----------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from reservoir.cli import (
     serve,
     sources,
     tools,
+    track,
 )
 from reservoir.cli import worker as worker_cli
 from reservoir.cli.common import console, print_json, settings
@@ -34,6 +35,7 @@ app.add_typer(profiles.app, name="profiles")
 app.add_typer(runs.app, name="runs")
 app.add_typer(evals.app, name="eval")
 app.add_typer(tools.app, name="tools")
+app.add_typer(track.app, name="track")
 app.command("discover")(runs.discover)
 app.command("demo")(demo.demo)
 app.command("report")(demo.report)

@@ -6,7 +6,16 @@ from typing import Any
 
 import typer
 
-from reservoir.cli.common import JsonOpt, LimitOpt, OffsetOpt, print_json, print_page, print_table, session
+from reservoir.cli.common import (
+    JsonOpt,
+    LimitOpt,
+    OffsetOpt,
+    fail,
+    print_json,
+    print_page,
+    print_table,
+    session,
+)
 from reservoir.memory.models import BusinessProfile
 from reservoir.memory.profiles import list_profiles, upsert_profile
 
@@ -16,11 +25,32 @@ app = typer.Typer(help="Manage business profiles.", no_args_is_help=True)
 def profile_public(p: BusinessProfile) -> dict[str, Any]:
     return {"id": p.id, "name": p.name, "industry": p.industry, "team_size": p.team_size,
             "hourly_rate": p.hourly_rate, "current_tools": p.current_tools,
-            "challenges": p.challenges, "goals": p.goals}
+            "challenges": p.challenges, "goals": p.goals, "headcount": p.headcount,
+            "monthly_volumes": p.monthly_volumes}
 
 
 def _csv(value: str | None) -> list[str]:
     return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+def _headcount(value: str | None) -> dict[str, int] | None:
+    """"inbound email=1, agents=9" -> {"inbound email": 1, "agents": 9}; a bad pair is a
+    one-line error naming it."""
+    if not value:
+        return None
+    out: dict[str, int] = {}
+    for pair in _csv(value):
+        role, _, n = pair.rpartition("=")
+        if not role.strip() or not n.strip().isdigit():
+            raise typer.BadParameter(f"{pair!r}: write ROLE=NUMBER, e.g. \"inbound email=1\"",
+                                     param_hint="--headcount")
+        out[role.strip()] = int(n)
+    return out
+
+
+def _volumes(**per_month: float | None) -> dict[str, float] | None:
+    given = {kind: float(n) for kind, n in per_month.items() if n is not None}
+    return given or None
 
 
 @app.command("add")
@@ -32,14 +62,26 @@ def add(
     tools: str = typer.Option(None, "--tools", help="Comma-separated tools already in use."),
     challenges: str = typer.Option(None, "--challenges", help="Comma-separated."),
     goals: str = typer.Option(None, "--goals", help="Comma-separated."),
+    headcount: str = typer.Option(None, "--headcount",
+                                  help='People per function or role: "inbound email=1,agents=9".'),
+    leads: float = typer.Option(None, "--leads-per-month", min=0),
+    invoices: float = typer.Option(None, "--invoices-per-month", min=0),
+    appointments: float = typer.Option(None, "--appointments-per-month", min=0),
+    tickets: float = typer.Option(None, "--tickets-per-month", min=0),
     as_json: bool = JsonOpt,
 ) -> None:
-    """Add or update a business profile."""
+    """Add or update a business profile (headcount and volumes scale its ROI estimates)."""
     with session() as db:
-        profile = upsert_profile(db, {
-            "name": name, "industry": industry, "team_size": team_size,
-            "hourly_rate": hourly_rate, "current_tools": _csv(tools),
-            "challenges": _csv(challenges), "goals": _csv(goals)})
+        try:
+            profile = upsert_profile(db, {
+                "name": name, "industry": industry, "team_size": team_size,
+                "hourly_rate": hourly_rate, "current_tools": _csv(tools),
+                "challenges": _csv(challenges), "goals": _csv(goals),
+                "headcount": _headcount(headcount),
+                "monthly_volumes": _volumes(leads=leads, invoices=invoices,
+                                            appointments=appointments, tickets=tickets)})
+        except ValueError as exc:
+            fail(str(exc))
         data = profile_public(profile)
     if as_json:
         print_json(data)

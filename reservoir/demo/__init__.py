@@ -98,6 +98,9 @@ def demo_profiles() -> list[dict[str, Any]]:
                 "Save 10 hours a week of admin across the team",
                 "Grow referrals from past clients",
             ],
+            "headcount": {"agents": 9, "inbound email": 1, "transaction coordinator": 1,
+                          "marketing": 1},
+            "monthly_volumes": {"leads": 320, "appointments": 140},
         },
         {
             "name": "Nguyen & Partners Accounting",
@@ -115,5 +118,7 @@ def demo_profiles() -> list[dict[str, Any]]:
                 "Free up one day a week per bookkeeper",
                 "Offer advisory calls instead of data entry",
             ],
+            "headcount": {"bookkeepers": 3, "front desk": 1},
+            "monthly_volumes": {"invoices": 180, "appointments": 60},
         },
     ]

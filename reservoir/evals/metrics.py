@@ -46,6 +46,14 @@ _SPECS = [
     MetricSpec("roi_in_range", True, "ROI inputs inside the labelled ranges"),
     MetricSpec("roi_error", False, "relative distance of ROI inputs outside their ranges"),
     MetricSpec("roi_source", True, "ROI inputs taken from the labelled origin (evidence/default)"),
+    MetricSpec("roi_in_range_evidence", True, "inputs a source quotes, inside their ranges"),
+    MetricSpec("roi_in_range_default", True, "inputs no source quotes (defaults), inside ranges"),
+    MetricSpec("roi_scaled_in_range", True, "hours saved scaled to the profile, inside the range"),
+    MetricSpec("roi_chain", True, "the assumptions state every labelled step of the scaling"),
+    MetricSpec("roi_within_capacity", True, "the scaled saving is within the profile's capacity"),
+    MetricSpec("fit_precision", True, "pairs said to address the challenge that do"),
+    MetricSpec("fit_recall", True, "pairs that address the challenge said to"),
+    MetricSpec("fit_accuracy", True, "pairs classified as labelled"),
     MetricSpec("automation_recall", True, "labelled automations matched by a found one"),
     MetricSpec("quote_verbatim", True, "stored quotes (evidence, numbers, tools, industries) verbatim"),
     MetricSpec("industry_supported", True, "stored industries with a verbatim quote naming them"),
@@ -63,6 +71,7 @@ METRICS: dict[str, MetricSpec] = {m.name: m for m in _SPECS}
 HEADLINE: dict[str, tuple[str, ...]] = {
     "extract": ("type_accuracy", "tool_f1", "grounding", "number_error"),
     "roi": ("roi_in_range",),
+    "fit": ("fit_accuracy",),
     "ask": ("citation_precision", "citation_recall", "faithfulness", "first_line_relevance",
             "abstention"),
 }
@@ -274,6 +283,18 @@ def roi_scores(values: Mapping[str, float], sources: Mapping[str, str],
             source_hits.append(1.0 if sources.get(name) == spec["source"] else 0.0)
     return {"roi_in_range": _mean(in_range), "roi_error": _mean(errors),
             "roi_source": _mean(source_hits)}
+
+
+def roi_by_origin(values: Mapping[str, float], expected: Mapping[str, Mapping[str, Any]]
+                  ) -> dict[str, float | None]:
+    """roi_in_range apart for quoted inputs and for defaults: a default range written around
+    the default constant would otherwise lift the figure of the quoted ones."""
+    out: dict[str, float | None] = {}
+    for origin in ("evidence", "default"):
+        part = {k: v for k, v in expected.items() if v.get("source") == origin}
+        out[f"roi_in_range_{origin}"] = roi_scores(values, {}, part)["roi_in_range"] if part \
+            else None
+    return out
 
 
 # ----------------------------------------------------------------------------- ask

@@ -148,10 +148,8 @@ class ExtractTask:
 
 
 class RoiTask:
-    """Opportunity + profile -> ROI inputs, through `gather_inputs` and `compute`.
-
-    The ROI agent has no model path today, so every provider measures the same formula.
-    """
+    """Opportunity + profile -> ROI inputs (`gather_inputs`) and the profile-scaled saving
+    (`compute`): the source's figures are checked apart from what is made of them."""
 
     name = "roi"
     roles: tuple[str, ...] = ()
@@ -162,6 +160,7 @@ class RoiTask:
 
     async def run(self, ctx: TaskContext, example: dict[str, Any], llm: LlmClient) -> dict[str, Any]:
         from reservoir.agents.roi import compute, gather_inputs
+        from reservoir.agents.roi_scale import TEAM_SHARE, capacity
         from reservoir.memory.models import BusinessProfile, Evidence, Opportunity
 
         spec, prof = example["opportunity"], example["profile"]
@@ -173,11 +172,17 @@ class RoiTask:
                     for i, q in enumerate(spec["evidence"], 1)]
         profile = BusinessProfile(id=0, name=prof["name"], industry=prof["industry"],
                                   team_size=prof.get("team_size", 1),
-                                  hourly_rate=prof.get("hourly_rate", 50.0))
+                                  hourly_rate=prof.get("hourly_rate", 50.0),
+                                  headcount=prof.get("headcount"),
+                                  monthly_volumes=prof.get("monthly_volumes"))
         inputs = gather_inputs(opp, evidence)
         result = compute(inputs, profile, opp)
         return {"values": inputs.values,
                 "sources": {k: v["from"] for k, v in inputs.sources.items()},
+                "scaled": {"hours_saved_week": result["hours_saved_week"],
+                           "tool_cost_month": result["tool_cost_month"]},
+                "within_capacity": result["hours_saved_week"] <= TEAM_SHARE * capacity(profile),
+                "assumptions": result["assumptions"],
                 "monthly_net_value": result["monthly_net_value"],
                 "payback_months": result["payback_months"], "confidence": result["confidence"]}
 
@@ -186,8 +191,54 @@ class RoiTask:
         valid = bool(values) and all(isinstance(values.get(f), int | float) and values[f] >= 0
                                      for f in m.ROI_FIELDS) \
             and 0 <= float(output.get("confidence", -1)) <= 1
-        return {"schema_valid": float(valid),
-                **m.roi_scores(values, output.get("sources") or {}, example["expected"])}
+        scores: dict[str, float | None] = {
+            "schema_valid": float(valid),
+            **m.roi_scores(values, output.get("sources") or {}, example["expected"]),
+            **m.roi_by_origin(values, example["expected"]),
+            "roi_within_capacity": float(bool(output.get("within_capacity")))}
+        if scaled := example.get("expected_scaled"):
+            ranges = {k: v for k, v in scaled.items() if k != "chain"}
+            scores["roi_scaled_in_range"] = m.roi_scores(output.get("scaled") or {}, {},
+                                                         ranges)["roi_in_range"]
+            chain = output.get("assumptions", "")
+            scores["roi_chain"] = float(all(step in chain for step in scaled.get("chain", [])))
+        return scores
+
+    def finalize(self, examples: list[dict[str, Any]], outputs: list[dict[str, Any]],
+                 scores: list[dict[str, float | None]]) -> None:
+        return None
+
+    def claims(self, example: dict[str, Any], output: dict[str, Any]) -> list[tuple[str, str]]:
+        return []
+
+
+# ----------------------------------------------------------------------------- fit
+
+
+class FitTask:
+    """Challenge + evidence sentence -> "addresses the challenge", by the rule the report uses
+    (`agents.fit.challenge_match` at `CHALLENGE_THRESHOLD`)."""
+
+    name = "fit"
+    roles: tuple[str, ...] = ()
+    prompt_tasks: tuple[str, ...] = ()
+
+    async def prepare(self, ctx: TaskContext, examples: list[dict[str, Any]]) -> None:
+        return None
+
+    async def run(self, ctx: TaskContext, example: dict[str, Any], llm: LlmClient) -> dict[str, Any]:
+        from reservoir.agents.fit import challenge_match, similarity
+
+        match = challenge_match([example["challenge"]], [example["evidence"]],
+                                example["automation_type"])
+        return {"addressed": match is not None,
+                "similarity": similarity(example["challenge"], example["evidence"])}
+
+    def score(self, example: dict[str, Any], output: dict[str, Any]) -> dict[str, float | None]:
+        said, truth = bool(output.get("addressed")), bool(example["addressed"])
+        return {"fit_precision": float(truth) if said else None,
+                "fit_recall": float(said) if truth else None,
+                "fit_accuracy": float(said == truth)}
 
     def finalize(self, examples: list[dict[str, Any]], outputs: list[dict[str, Any]],
                  scores: list[dict[str, float | None]]) -> None:
@@ -292,4 +343,5 @@ def load_corpus(kind: str) -> list[dict[str, Any]]:
     return load_jsonl(path)
 
 
-TASKS: dict[str, Task] = {"extract": ExtractTask(), "roi": RoiTask(), "ask": AskTask()}
+TASKS: dict[str, Task] = {"extract": ExtractTask(), "roi": RoiTask(), "ask": AskTask(),
+                          "fit": FitTask()}

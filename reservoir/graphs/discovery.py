@@ -18,7 +18,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command, Send, interrupt
 from sqlmodel import col, select
 
-from reservoir.agents import analyst, roi, scout, writer
+from reservoir.agents import analyst, roi, roi_range, scout, writer
 from reservoir.agents.queries import PlannedQuery, needs_of, plan_queries, propose_queries
 from reservoir.deps import Deps
 from reservoir.graphs.state import DiscoveryState, ScoutTask
@@ -179,9 +179,10 @@ def _opps_to_score(deps: Deps, touched: list[int], profile_ids: list[int]) -> li
         live = session.exec(select(Opportunity.id).where(
             col(Opportunity.status).in_(["new", "approved"]))).all()
         scored = session.exec(select(RoiEstimate.opportunity_id, RoiEstimate.profile_id)).all()
+        recalibrate = roi_range.stale_after_actuals(session, profile_ids)
     have = set(scored)
     missing = [o for o in live if any((o, p) not in have for p in profile_ids)]
-    return sorted(set(touched) | set(missing))
+    return sorted(set(touched) | set(missing) | set(recalibrate))
 
 
 async def roi_node(state: DiscoveryState, runtime: Runtime[Deps]) -> dict[str, Any]:

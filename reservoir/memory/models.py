@@ -31,6 +31,7 @@ RUN_TRIGGERS = ("cli", "api", "dashboard", "schedule", "test")
 RUN_STATUSES = ("queued", "running", "interrupted", "succeeded", "failed", "cancelled")
 # What the last fetch found of a document (memory/changes.py).
 CHANGE_STATUSES = ("new", "unchanged", "changed", "gone")
+VOLUME_KINDS = ("leads", "invoices", "appointments", "tickets")  # a profile's monthly volumes
 IDEA_SCORES = (
     "market_size",
     "competition",
@@ -228,6 +229,11 @@ class BusinessProfile(SQLModel, table=True):
     current_tools: list[str] = _json_list()
     challenges: list[str] = _json_list()
     goals: list[str] = _json_list()
+    # Optional owner facts the ROI scales by (roi-v2): people per function or role
+    # ({"inbound email": 1, "agents": 9}) and monthly volumes of VOLUME_KINDS.
+    headcount: dict[str, int] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    monthly_volumes: dict[str, float] | None = Field(default=None,
+                                                      sa_column=Column(JSON, nullable=True))
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -253,6 +259,50 @@ class RoiEstimate(SQLModel, table=True):
     assumptions: str = Field(default="", sa_column=Column(Text, nullable=False))
     input_sources: dict[str, Any] = _json_dict()
     method: str = Field(max_length=32)
+    # roi-v2: the range from similar opportunities' figures, the fit to the profile and the
+    # rank value (expected × fit × confidence); null on roi-v1 rows.
+    low_monthly_value: float | None = None
+    high_monthly_value: float | None = None
+    payback_low_months: float | None = None
+    payback_high_months: float | None = None
+    sources_count: int | None = None
+    measured_count: int | None = None
+    fit: float | None = None
+    fit_reasons: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    rank_value: float | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+IMPLEMENTATION_STATUSES = ("bookmarked", "in_progress", "implemented", "abandoned")
+
+
+class Implementation(SQLModel, table=True):
+    """A profile's implementation of an opportunity, with what it really took and saved."""
+
+    __table_args__ = (
+        UniqueConstraint("profile_id", "opportunity_id", name="uq_implementation"),
+        CheckConstraint(_in("status", IMPLEMENTATION_STATUSES), name="ck_impl_status"),
+        CheckConstraint("(actual_setup_hours IS NULL OR actual_setup_hours >= 0) AND "
+                        "(actual_hours_saved_week IS NULL OR actual_hours_saved_week >= 0) AND "
+                        "(actual_tool_cost_month IS NULL OR actual_tool_cost_month >= 0)",
+                        name="ck_impl_actuals"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    profile_id: int = Field(foreign_key="business_profile.id", index=True, ondelete="CASCADE")
+    opportunity_id: int = Field(foreign_key="opportunity.id", index=True, ondelete="CASCADE")
+    status: str = Field(default="bookmarked", max_length=16)
+    bookmarked_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime | None = None
+    implemented_at: datetime | None = None
+    abandoned_at: datetime | None = None
+    actual_setup_hours: float | None = None
+    actual_hours_saved_week: float | None = None
+    actual_tool_cost_month: float | None = None
+    # The projection when it was recorded, for the projected-vs-actual view.
+    projected_hours_saved_week: float | None = None
+    projected_monthly_value: float | None = None
+    notes: str | None = Field(default=None, sa_column=Column(Text))
     updated_at: datetime = Field(default_factory=utcnow)
 
 

@@ -6,11 +6,27 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from reservoir.memory.models import BusinessProfile
+from reservoir.memory.models import VOLUME_KINDS, BusinessProfile
 from reservoir.memory.pagination import Page, paginate
 
 PROFILE_FIELDS = ("name", "industry", "team_size", "hourly_rate", "current_tools", "challenges",
-                  "goals")
+                  "goals", "headcount", "monthly_volumes")
+
+
+def check_facts(data: dict[str, Any]) -> None:
+    """Headcount per role and monthly volumes are optional, but what is given must be sane:
+    the ROI scales savings by them."""
+    team = int(data.get("team_size", 1))
+    for role, n in (data.get("headcount") or {}).items():
+        if not str(role).strip() or not isinstance(n, int) or n < 0:
+            raise ValueError(f"headcount for {role!r} must be a whole number >= 0")
+        if n > team:
+            raise ValueError(f"headcount for {role!r} ({n}) exceeds the team size ({team})")
+    for kind, n in (data.get("monthly_volumes") or {}).items():
+        if kind not in VOLUME_KINDS:
+            raise ValueError(f"unknown monthly volume {kind!r}: use {', '.join(VOLUME_KINDS)}")
+        if not isinstance(n, int | float) or n < 0:
+            raise ValueError(f"monthly volume of {kind} must be a number >= 0")
 
 
 def upsert_profile(session: Session, data: dict[str, Any]) -> BusinessProfile:
@@ -23,6 +39,7 @@ def upsert_profile(session: Session, data: dict[str, Any]) -> BusinessProfile:
         raise ValueError("team_size must be at least 1")
     if float(data.get("hourly_rate", 0)) < 0:
         raise ValueError("hourly_rate must be >= 0")
+    check_facts(data)
     profile = _by_name(session, str(data["name"])) or BusinessProfile(
         name=data["name"], industry=data.get("industry", "other"))
     for key in PROFILE_FIELDS:

@@ -131,7 +131,15 @@ async def test_profiles_upsert(client: httpx.AsyncClient, seeded) -> None:  # ty
     updated = await client.post("/api/v1/profiles", json={**body, "team_size": 4})
     assert updated.json()["id"] == first.json()["id"] and updated.json()["team_size"] == 4
     assert set(updated.json()) == {"id", "name", "industry", "team_size", "hourly_rate", "current_tools",
-                                   "challenges", "goals"}
+                                   "challenges", "goals", "headcount", "monthly_volumes"}
+    facts = await client.post("/api/v1/profiles", json={
+        **body, "team_size": 4, "headcount": {"front desk": 1},
+        "monthly_volumes": {"appointments": 400}})
+    assert facts.json()["headcount"] == {"front desk": 1}
+    assert facts.json()["monthly_volumes"] == {"appointments": 400.0}
+    for bad in ({"monthly_volumes": {"calls": 3}}, {"headcount": {"front desk": 9}}):
+        refused = await client.post("/api/v1/profiles", json={**body, **bad})
+        assert refused.status_code == 422, refused.text
     page = (await client.get("/api/v1/profiles")).json()
     assert page["total"] == 3
     assert (await client.get("/api/v1/profiles/Cafe Uno")).json()["team_size"] == 4

@@ -28,6 +28,7 @@ def test_literals_match_the_schema_enumerations() -> None:
     assert get_args(schemas.RunStatus) == models.RUN_STATUSES
     assert get_args(schemas.RunKind) == models.RUN_KINDS
     assert get_args(schemas.SourceKind) == models.SOURCE_KINDS
+    assert get_args(schemas.VolumeKind) == models.VOLUME_KINDS
 
 
 BAD_PAGING = ["limit=0", "limit=501", "limit=abc", "limit=-1", "offset=-1", "offset=x", "limit=1e3",

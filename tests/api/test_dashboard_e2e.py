@@ -118,6 +118,14 @@ def test_dashboard_end_to_end(settings, key_factory, live_server_factory, browse
         expect(page.locator("#opp-roi tbody tr").first).to_contain_text(demo.demo_profiles()[0]["name"])
         page.click('#status-buttons button[data-status="approved"]')
         expect(page.locator("#opp-status")).to_have_text("approved")
+        # Track it for the selected profile: bookmark, then record actuals through the form.
+        page.click('#track-buttons button[data-track="bookmarked"]')
+        expect(page.locator("#t-status")).to_have_text("bookmarked")
+        page.fill("#t-hours", "3")
+        page.fill("#t-setup", "8")
+        page.click('#track-form button[type="submit"]')
+        expect(page.locator("#t-status")).to_have_text("implemented")
+        expect(page.locator("#t-hours")).to_have_value("3")
         shot(page, "opportunity")
 
         # The tools page lists the tools the opportunities use; a name opens their opportunities.

@@ -32,8 +32,8 @@ def test_check_directions_and_tolerance() -> None:
     assert [c.ok for c in bad] == [False, False, False]  # lower, higher error, missing
 
 
-@pytest.mark.parametrize("name", ["extract-none", "extract-fake", "roi-none", "ask-none", "ask-fake",
-                                  "extract-real-none", "ask-real-none"])
+@pytest.mark.parametrize("name", ["extract-none", "extract-fake", "roi-none", "fit-none", "ask-none",
+                                  "ask-fake", "extract-real-none", "ask-real-none"])
 def test_gate_passes_on_the_stored_baseline(name: str, cli_env: Path) -> None:
     path = BASELINES / f"{name}.json"
     data = gate.load_baseline(path)

@@ -44,7 +44,11 @@ def _roi(session: Session, opp_id: int) -> list[RoiOut]:
                    hourly_value=r.hourly_value, setup_hours=r.setup_hours, tool_cost_month=r.tool_cost_month,
                    monthly_net_value=r.monthly_net_value, payback_months=r.payback_months,
                    confidence=r.confidence, assumptions=r.assumptions, method=r.method,
-                   updated_at=r.updated_at) for r, name in rows]
+                   low_monthly_value=r.low_monthly_value, high_monthly_value=r.high_monthly_value,
+                   payback_low_months=r.payback_low_months,
+                   payback_high_months=r.payback_high_months, sources_count=r.sources_count,
+                   measured_count=r.measured_count, fit=r.fit, fit_reasons=r.fit_reasons,
+                   rank_value=r.rank_value, updated_at=r.updated_at) for r, name in rows]
 
 
 def _detail(session: Session, opp: Opportunity) -> OpportunityDetail:

@@ -282,6 +282,45 @@
       } catch (err) { fail(err); }
     }));
     render(await api(`/opportunities/${id}`));
+    await trackPanel(id);
+  };
+
+  // Implementation tracking on the opportunity page: per profile, buttons and the actuals form.
+  const trackPanel = async (id) => {
+    const profiles = (await api("/profiles", { query: { limit: 500 } })).items;
+    const select = $("#t-profile");
+    select.replaceChildren(...profiles.map((p) => el("option", { value: p.id, text: p.name })));
+    const show = async () => {
+      if (!select.value) { $("#t-status").textContent = "no profile yet"; return; }
+      const rows = (await api(`/profiles/${select.value}/implementations`)).items;
+      const row = rows.find((r) => String(r.opportunity_id) === String(id));
+      $("#t-status").textContent = row ? pretty(row.status) : "not tracked";
+      $("#t-dates").textContent = row ? [["bookmarked", row.bookmarked_at], ["started", row.started_at],
+        ["implemented", row.implemented_at], ["abandoned", row.abandoned_at]]
+        .filter(([, d]) => d).map(([k, d]) => `${k} ${fmtDate(d)}`).join(" · ") : "";
+      $("#t-setup").value = row?.actual_setup_hours ?? "";
+      $("#t-hours").value = row?.actual_hours_saved_week ?? "";
+      $("#t-cost").value = row?.actual_tool_cost_month ?? "";
+      $("#t-notes").value = row?.notes ?? "";
+    };
+    const send = async (body) => {
+      try {
+        await api(`/profiles/${select.value}/implementations/${id}`, { method: "PUT", body });
+        toast(`tracked: ${pretty(body.status)}`);
+        await show();
+      } catch (err) { fail(err); }
+    };
+    select.addEventListener("change", () => show().catch(fail));
+    document.querySelectorAll("#track-buttons button").forEach((b) =>
+      b.addEventListener("click", () => send({ status: b.dataset.track })));
+    const num = (sel) => ($(sel).value === "" ? null : Number($(sel).value));
+    $("#track-form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      send({ status: "implemented", actual_setup_hours: num("#t-setup"),
+        actual_hours_saved_week: num("#t-hours"), actual_tool_cost_month: num("#t-cost"),
+        notes: $("#t-notes").value.trim() || null });
+    });
+    await show();
   };
 
   // ---------------------------------------------------------------------------------- sources

@@ -1,0 +1,47 @@
+"""Implementation tracking per profile: list, and move one opportunity with its actuals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from reservoir.api.deps import AUTH, DbId, SessionDep, storable_ref
+from reservoir.api.errors import ApiError, not_found
+from reservoir.api.schemas import ImplementationIn, ImplementationOut, Page
+from reservoir.memory import implementations as impl
+from reservoir.memory import profiles as profile_queries
+from reservoir.memory.models import BusinessProfile
+
+router = APIRouter(prefix="/profiles", tags=["implementations"], dependencies=AUTH)
+
+
+def _profile(session: Any, ref: str) -> BusinessProfile:
+    profile = profile_queries.get_profile(session, ref) if storable_ref(ref) else None
+    if profile is None:
+        raise not_found(f"profile {ref!r}")
+    return profile
+
+
+@router.get("/{ref}/implementations", response_model=Page[ImplementationOut],
+            summary="A profile's tracked opportunities, projected next to actual")
+def list_implementations(ref: str, session: SessionDep) -> dict[str, Any]:
+    profile = _profile(session, ref)
+    rows = impl.list_implementations(session, profile.id)
+    titles = impl.titles_of(session, rows)
+    items = [ImplementationOut(**impl.implementation_public(r, titles)) for r in rows]
+    return {"items": items, "total": len(items), "limit": len(items), "offset": 0}
+
+
+@router.put("/{ref}/implementations/{opportunity_id}", response_model=ImplementationOut,
+            summary="Bookmark, start, finish (with actuals) or abandon an opportunity")
+def track(ref: str, opportunity_id: DbId, body: ImplementationIn,
+          session: SessionDep) -> ImplementationOut:
+    profile = _profile(session, ref)
+    try:
+        row = impl.track(session, profile, opportunity_id, impl.TrackIn(**body.model_dump()))
+    except LookupError as exc:
+        raise not_found(str(exc).removeprefix("no ")) from None
+    except ValueError as exc:
+        raise ApiError(422, str(exc)) from None
+    return ImplementationOut(**impl.implementation_public(row, impl.titles_of(session, [row])))
