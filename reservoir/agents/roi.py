@@ -24,8 +24,8 @@ from typing import Any
 from langchain_core.messages import HumanMessage, SystemMessage
 from sqlmodel import col, select
 
-from reservoir.agents import extractive, fit, roi_range, roi_scale
-from reservoir.agents.extractive import NumberMention
+from reservoir.agents import fit, roi_range, roi_scale
+from reservoir.agents.roi_scale import INPUT_FIELDS, evidence_mentions
 from reservoir.deps import Deps
 from reservoir.memory.db import session_scope
 from reservoir.memory.models import (
@@ -56,7 +56,6 @@ DEFAULTS: dict[str, tuple[float, float, float]] = {
     "workflow_optimization": (5.0, 24.0, 49.0),
     "other": (2.0, 12.0, 49.0),
 }
-INPUT_FIELDS = ("hours_saved_week", "setup_hours", "tool_cost_month")
 # What a model may propose for an input the evidence lacks; outside these it is not used.
 MODEL_BOUNDS: dict[str, tuple[float, float]] = {
     "hours_saved_week": (0.5, 40.0), "setup_hours": (1.0, 200.0), "tool_cost_month": (0.0, 2000.0)}
@@ -75,17 +74,6 @@ class RoiInputs:
     # The quoted figures behind each evidence-based value: (value, sentence, unit).
     mentions: dict[str, list[tuple[float, str, str]]] = dc_field(default_factory=dict)
     quotes: list[str] = dc_field(default_factory=list)
-
-
-def evidence_mentions(evidence: list[Evidence]
-                      ) -> dict[str, list[tuple[float, Evidence, NumberMention]]]:
-    """Re-read each number from its quoted sentence: the value and its unit are the source's."""
-    found: dict[str, list[tuple[float, Evidence, NumberMention]]] = {f: [] for f in INPUT_FIELDS}
-    for item in evidence:
-        for mention in extractive.find_numbers(item.quote):
-            if mention.field in found:
-                found[mention.field].append((mention.value, item, mention))
-    return found
 
 
 def evidence_numbers(evidence: list[Evidence]) -> dict[str, list[tuple[float, Evidence]]]:

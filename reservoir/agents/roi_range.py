@@ -64,13 +64,11 @@ def similar_opportunities(session: Any, opp: Opportunity) -> list[Opportunity]:
 def peer_figures(peers: list[Opportunity], evidence_by_opp: dict[int, list[Evidence]],
                  profile: BusinessProfile) -> list[Figure]:
     """Every quoted hours-saved figure of the peers, each scaled to the profile."""
-    from reservoir.agents.roi import evidence_mentions
-
     out = []
     for peer in peers:
         evidence = evidence_by_opp.get(peer.id or 0, [])
         quotes = [e.quote for e in evidence]
-        for value, item, mention in evidence_mentions(evidence)["hours_saved_week"]:
+        for value, item, mention in roi_scale.evidence_mentions(evidence)["hours_saved_week"]:
             scaled = roi_scale.scale_hours([(value, mention.sentence)], quotes, profile,
                                            peer.automation_type)
             if scaled is not None:

@@ -14,8 +14,21 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
-from reservoir.agents.extractive import WEEKS_PER_MONTH, _value
-from reservoir.memory.models import VOLUME_KINDS, BusinessProfile
+from reservoir.agents.extractive import WEEKS_PER_MONTH, NumberMention, _value, find_numbers
+from reservoir.memory.models import VOLUME_KINDS, BusinessProfile, Evidence
+
+INPUT_FIELDS = ("hours_saved_week", "setup_hours", "tool_cost_month")
+
+
+def evidence_mentions(evidence: list[Evidence]
+                      ) -> dict[str, list[tuple[float, Evidence, NumberMention]]]:
+    """Re-read each number from its quoted sentence: the value and its unit are the source's."""
+    found: dict[str, list[tuple[float, Evidence, NumberMention]]] = {f: [] for f in INPUT_FIELDS}
+    for item in evidence:
+        for mention in find_numbers(item.quote):
+            if mention.field in found:
+                found[mention.field].append((mention.value, item, mention))
+    return found
 
 HOURS_PER_PERSON_WEEK = 40.0
 # Documented bounds (README "ROI v2"): shares of the profile's capacity = team_size × 40 h/week.
