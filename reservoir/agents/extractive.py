@@ -593,11 +593,7 @@ def _classify(passages: list[list[_Feat]], doc_types: dict[str, float]) -> list[
     out = []
     for feats, sim in zip(passages, sims, strict=True):
         signal = sum(f.signal for f in feats)
-        scores: dict[str, float] = {}
-        for feat in feats:
-            _add(scores, feat.types)
-        keywords = max((sum(f.keywords.get(k, 0.0) for f in feats) for k in scores), default=0.0)
-        _add(scores, doc_types, DOC_PRIOR)
+        scores, keywords = _type_scores(feats, doc_types)
         kind = _kind(scores, sim, keywords)
         states = any(f.states_automation() for f in feats)
         strong = signal + TYPE_BOOST * keywords >= PASSAGE_MIN_SIGNAL and states
@@ -607,6 +603,18 @@ def _classify(passages: list[list[_Feat]], doc_types: dict[str, float]) -> list[
                 signal >= PASSAGE_MIN_SIGNAL / 2)
         out.append(_Passage(feats, kind, signal, strong, keywords >= MIN_TYPE_KEYWORDS or close))
     return out
+
+
+def _type_scores(feats: list[_Feat], doc_types: dict[str, float]
+                 ) -> tuple[dict[str, float], float]:
+    """A passage's type scores (its sentences' keywords and tool categories plus the small
+    document prior) and its best type's keyword score alone."""
+    scores: dict[str, float] = {}
+    for feat in feats:
+        _add(scores, feat.types)
+    keywords = max((sum(f.keywords.get(k, 0.0) for f in feats) for k in scores), default=0.0)
+    _add(scores, doc_types, DOC_PRIOR)
+    return scores, keywords
 
 
 def _similarities(passages: list[list[_Feat]]) -> list[dict[str, float]]:
@@ -765,11 +773,7 @@ def _capability_candidate(text: str, feats: list[_Feat], doc_types: dict[str, fl
 
 
 def _kind_of(feats: list[_Feat], doc_types: dict[str, float]) -> str:
-    scores: dict[str, float] = {}
-    for feat in feats:
-        _add(scores, feat.types)
-    keywords = max((sum(f.keywords.get(k, 0.0) for f in feats) for k in scores), default=0.0)
-    _add(scores, doc_types, DOC_PRIOR)
+    scores, keywords = _type_scores(feats, doc_types)
     sim = (type_similarities([" ".join(f.sent.text for f in feats)]) or [{}])[0]
     kind = _kind(scores, sim, keywords)
     return "workflow_optimization" if kind == "other" else kind
