@@ -87,6 +87,7 @@ _INNER_CAPITAL = re.compile(r"^[A-Z]?[a-z]{2,}[A-Z]")
 _CAMEL_PARTS = re.compile(r"[A-Z]?[a-z]+|[A-Z0-9]+(?![a-z])")
 _TITLE_MAX_WORDS = 8
 _FIRST_SENTENCES = 4  # a title line counts among this many first sentences
+_TITLE_LOOKAHEAD = 3  # sentences after a statement that may hold the title product's own
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +98,7 @@ class Capability:
     support: tuple[int, ...]       # sentences that go with it (a recipe's solution)
     product: str | None            # the product's name as written, when a sentence names it
     product_sentence: int | None   # the sentence that names it
+    titled: bool = False           # the name is the title's own (no shorter catalogue name)
 
 
 def is_statement(sentence: str) -> bool:
@@ -169,7 +171,12 @@ def _named_statement(text: str) -> str | None:
 
 
 def find_capability(sentences: list[str]) -> Capability | None:
-    """The first capability statement of a document (see the module docstring)."""
+    """The first capability statement of a document (see the module docstring).
+
+    A statement about another product than the title's ("Acme Suite is a family of apps"
+    under the title "Acme Calendar") gives way to a statement a few sentences later whose
+    subject is the title's product: the title says what the page is about.
+    """
     if sum(len(_SOFTWARE.findall(s)) for s in sentences) < SOFTWARE_MIN:
         return None
     statement = [is_statement(s) for s in sentences]
@@ -181,6 +188,7 @@ def find_capability(sentences: list[str]) -> Capability | None:
             continue
         subject = _named_statement(text)
         if subject is not None:
+            i, subject = _title_subject(i, subject, title, sentences, statement)
             return _with_product(i, subject, title, sentences)
         if _THIS_ACTS.match(text) or (title and i <= title[0] + 2 and _BARE.match(text)):
             return _with_product(i, None, title, sentences)
@@ -192,12 +200,59 @@ def find_capability(sentences: list[str]) -> Capability | None:
     return None
 
 
+def _agrees(subject: str, title: str) -> bool:
+    """The subject names the title's product: one is the other's leading words."""
+    a, b = _trim(subject).lower().split(), _trim(title).lower().split()
+    n = min(len(a), len(b))
+    return n > 0 and a[:n] == b[:n]
+
+
+def _title_subject(i: int, subject: str, title: tuple[int, str] | None, sentences: list[str],
+                   statement: list[bool]) -> tuple[int, str]:
+    """The statement to take: this one, or the next within ``_TITLE_LOOKAHEAD`` sentences
+    whose subject is the title's product when this one's is not."""
+    if title is None or _agrees(subject, title[1]):
+        return i, subject
+    for j in range(i + 1, min(i + 1 + _TITLE_LOOKAHEAD, len(sentences))):
+        other = _named_statement(sentences[j]) if statement[j] else None
+        if other is not None and _agrees(other, title[1]):
+            return j, other
+    return i, subject
+
+
+def _product_title(title: tuple[int, str] | None) -> str | None:
+    """A title line that names a product: not one naming a piece of software ("Acme Likes
+    Agent" names an agent of Acme's, whose product is Acme)."""
+    if title is None or _TRAILING.match(title[1].split()[-1]):
+        return None
+    return _trim(title[1]) or None
+
+
+def _title_form(named: str, title: tuple[int, str] | None, sentences: list[str]
+                ) -> tuple[str, int] | None:
+    """The title's name of the product, as full as the title writes it ("Acme" under the
+    title "Acme CRM" is "Acme CRM"), with the first sentence that writes it so (the title
+    line at the latest), or None when the title names something else."""
+    full = _product_title(title)
+    if full is None or len(full) < len(named) or not _agrees(named, full):
+        return None
+    pattern = re.compile(rf"(?<!\w){re.escape(full)}(?!\w)")
+    return next(((full, k) for k, text in enumerate(sentences) if pattern.search(text)), None)
+
+
 def _with_product(i: int, subject: str | None, title: tuple[int, str] | None,
                   sentences: list[str]) -> Capability:
-    """The statement with its product: the subject when it reads as one, else the title's
-    name as the statement or the next sentences repeat it, else the title line itself."""
+    """The statement with its product: the subject when it reads as one (in the title's
+    fuller form when the title extends it; a name of common words too when the title is
+    that name: "Map Pro" titled "Map Pro"), else the title's name as the statement or the
+    next sentences repeat it, else the title line itself."""
     named = product_name(subject) if subject else None
+    if subject and named is None and _trim(subject) == _product_title(title):
+        named = _trim(subject)
     if named:
+        fuller = _title_form(named, title, sentences)
+        if fuller:
+            return Capability(i, (), fuller[0], fuller[1], titled=True)
         return Capability(i, (), named, i)
     if title is None:
         return Capability(i, (), None, None)

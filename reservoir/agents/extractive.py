@@ -791,11 +791,20 @@ def _capability_tools(found: Capability, feats: list[_Feat]) -> list[ToolMention
         if at >= 0:
             start, end = sent.start + at, sent.start + at + len(found.product)
             known = [t for t in feats[found.product_sentence].tools
-                     if t.start < end and t.end > start]
+                     if t.start < end and t.end > start
+                     and (not found.titled or t.end - t.start >= end - start)]
             written = sent.text[at:at + len(found.product)]
             out += known or [ToolMention(written, UNKNOWN, written, sent.text, start, end)]
-    out += [t for i in (found.key, *found.support) for t in feats[i].tools]
+    product = out[0].name if out else None
+    out += [t for i in (found.key, *found.support) for t in feats[i].tools
+            if product is None or not _part_of(t.name, product)]
     return list({m.name: m for m in reversed(out)}.values())[::-1]
+
+
+def _part_of(name: str, product: str) -> bool:
+    """A shorter catalogue name that a product's own name begins with ("Brave" in "Brave
+    Search", "Microsoft" in "Microsoft Partner Center"): the same mention, not another tool."""
+    return len(name) < len(product) and product.lower().startswith(name.lower() + " ")
 
 
 def _tool_owners(groups: list[_Group]) -> dict[str, str]:

@@ -54,6 +54,7 @@ PROTOTYPES: dict[str, tuple[str, ...]] = {
         "outbound outreach.",
     ),
     "client_communication": (
+        "A notification or chat message is sent to a person's phone, inbox or messaging app.",
         "Customers get instant answers to common questions from a chatbot or an automatic "
         "reply.",
         "Clients receive status updates by text or email as their order, job or case "
@@ -63,6 +64,8 @@ PROTOTYPES: dict[str, tuple[str, ...]] = {
         "Missed calls and enquiries outside opening hours get an immediate response.",
     ),
     "document_automation": (
+        "Files are uploaded, downloaded, converted between formats or kept in cloud storage.",
+        "Text is translated, parsed or turned into a structured document or spreadsheet.",
         "Invoices, receipts and forms are read automatically and their data is entered into "
         "the accounting system.",
         "Contracts and proposals are generated from a template with the client's details and "
@@ -72,6 +75,12 @@ PROTOTYPES: dict[str, tuple[str, ...]] = {
         "Information from intake forms fills in the client file so nobody copies it by hand.",
     ),
     "reporting": (
+        "A website, feed or search is checked regularly and the new or changed items are "
+        "collected and reported.",
+        "An alert is raised when a watched value crosses a limit or an expected event does not "
+        "happen.",
+        "Status, tracking, weather or price information is fetched on a schedule and "
+        "summarised in a digest.",
         "Figures from several systems are combined into a dashboard that updates itself.",
         "A weekly or monthly report with the key numbers and charts is produced and emailed "
         "automatically.",
@@ -86,12 +95,13 @@ PROTOTYPES: dict[str, tuple[str, ...]] = {
         "Promotions and content are created and distributed to attract new customers.",
     ),
     "workflow_optimization": (
+        "Data from one app is transformed, filtered and passed on to the next step of an "
+        "automated flow.",
+        "An event received through an API or a webhook triggers actions in other systems.",
         "When an order or a request arrives, tasks are created and assigned to the right team "
         "automatically.",
         "New employees or clients are onboarded with accounts, folders and checklists created "
         "automatically.",
-        "Approvals, hand-offs and routing between departments happen without copying data "
-        "between systems.",
         "Inventory, orders and shipping stay in sync so the warehouse works from one current "
         "list.",
         "Jobs are dispatched to technicians or crews and their status is tracked on a shared "

@@ -67,8 +67,35 @@ def test_a_maker_description_becomes_one_traced_finding() -> None:
     [found] = extract_candidates(text, title="Quorvex SMS")
     assert found.evidence == ["The Quorvex connector allows you to send and receive SMS "
                               "messages from your flows."]
-    assert found.tools == ["Quorvex"]
+    assert found.tools == ["Quorvex SMS"]  # the title writes the product's full name
     assert all(m.sentence in text and text[m.start:m.end] == m.alias
                for m in found.tool_mentions)
     assert found.automation_type != "other"
     assert found.industries == [] and not found.industry_quotes
+
+
+def test_the_title_names_the_product_a_page_is_about() -> None:
+    text = ("Plano Desk\nZentrio is a suite of chat apps that add features to teams. "
+            "Each app has its own purpose.\nPlano Desk is a booking board for shared desks. "
+            "This connector allows you to create and cancel desk bookings.\n")
+    sentences, found = _capability(text)
+    assert found is not None
+    assert sentences[found.key].startswith("Plano Desk is a booking board")  # not Zentrio's
+    assert found.product == "Plano Desk"  # common words, but the title's name
+
+
+def test_a_shorter_name_takes_the_titles_fuller_form() -> None:
+    text = ("Quorvex CRM\nQuorvex is a sales platform for small teams. "
+            "The connector lets you create and update Quorvex records.\n")
+    sentences, found = _capability(text)
+    assert found is not None and found.product == "Quorvex CRM"
+    assert "Quorvex CRM" in sentences[found.product_sentence]
+
+
+def test_an_agent_title_does_not_extend_the_product() -> None:
+    text = ("Tumblr Likes Agent\nThe Tumblr Likes Agent checks for liked Tumblr posts and "
+            "emits an event for each new one. It runs every hour.\n")
+    found = _capability(text)[1]
+    assert found is not None and not found.titled  # "… Agent" names an agent, not a product
+    [candidate] = extract_candidates(text, title="Tumblr Likes Agent")
+    assert candidate.tools == ["Tumblr"]  # the catalogue's product, not "Tumblr Likes"
