@@ -314,6 +314,19 @@ def _evidence_cache(session: Any) -> Any:
     return get
 
 
+def _claims(evidence: list[Evidence]) -> list[str]:
+    """The sentences saying what an opportunity does (its numbers are for the ROI inputs)."""
+    return [e.quote for e in evidence if e.kind == "claim"]
+
+
+def _prepare_fit(profiles: list[BusinessProfile], opp_ids: list[int], evidence_of_opp: Any
+                 ) -> None:
+    """Embed the pass's challenges and claims in one batch before scoring it."""
+    challenges = [c for p in profiles for c in p.challenges]
+    if challenges:
+        fit.prepare(challenges, [q for i in opp_ids for q in _claims(evidence_of_opp(i))])
+
+
 def estimate_for(session: Any, opp: Opportunity, profile: BusinessProfile, inputs: RoiInputs,
                  evidence_of_opp: Any, peers: list[Opportunity]) -> dict[str, Any]:
     """One profile's roi-v2 estimate: scaled, ranged over similar opportunities, calibrated by
@@ -322,7 +335,7 @@ def estimate_for(session: Any, opp: Opportunity, profile: BusinessProfile, input
     context = Context(roi_range.peer_figures(peers, evidence, profile),
                       roi_range.actuals_for(session, opp, profile))
     values = compute(inputs, profile, opp, context)
-    claims = [e.quote for e in evidence_of_opp(opp.id) if e.kind == "claim"]
+    claims = _claims(evidence_of_opp(opp.id))
     fitted = fit.profile_fit(opp, profile, claims)  # what it does, not its numbers
     values["fit"] = fitted.factor
     values["fit_reasons"] = fitted.reasons
@@ -341,6 +354,7 @@ def score_opportunities(deps: Deps, opp_ids: list[int], profile_ids: list[int],
         profiles = list(session.exec(select(BusinessProfile)
                                      .where(col(BusinessProfile.id).in_(profile_ids))).all())
         cached = _evidence_cache(session)
+        _prepare_fit(profiles, opp_ids, cached)
         for opp_id in opp_ids:
             opp = session.get(Opportunity, opp_id)
             if opp is None:
