@@ -67,10 +67,11 @@ def _vectors(texts: list[str]) -> dict[str, Any]:
     (`prepare`) rather than one opportunity at a time."""
     cache: dict[str, Any] = _STATE.setdefault("cache", {})
     todo = [t for t in dict.fromkeys(texts) if t not in cache]
+    if len(cache) + len(todo) > CACHE_MAX:
+        cache.clear()  # start afresh, re-embedding this call's texts with the rest
+        todo = list(dict.fromkeys(texts))
     model = _embedder()
     if todo and model is not None:
-        if len(cache) + len(todo) > CACHE_MAX:
-            cache.clear()
         vectors = model.encode(todo)
         for text, vector in zip(todo, vectors, strict=True):
             cache[text] = vector

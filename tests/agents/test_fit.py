@@ -117,3 +117,15 @@ def test_a_scoring_pass_embeds_its_texts_in_one_batch(settings: Settings,
     assert calls == [len(claims) + 2 * len(BOOKS.challenges)]
     roi.score_opportunities(deps, opp_ids, profile_ids)  # type: ignore[arg-type]
     assert len(calls) == 1
+
+
+def test_a_full_cache_starts_afresh_without_losing_the_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the bound the cache is emptied, and the texts asked for are all there after it."""
+    if fit._embedder() is None:
+        pytest.skip("the bundled MiniLM is not available")
+    monkeypatch.setitem(fit._STATE, "cache", {})
+    monkeypatch.setattr(fit, "CACHE_MAX", 3)
+    fit.prepare([BOOKS.challenges[0]], [REPORTING])
+    vectors = fit._vectors([BOOKS.challenges[0], ROUTING, MAINTENANCE])  # 2 + 2 new > 3
+    assert set(vectors) == {BOOKS.challenges[0], ROUTING, MAINTENANCE}
+    assert REPORTING not in fit._STATE["cache"]
