@@ -38,6 +38,8 @@ APPLIES_WHEREVER: dict[str, str] = {
     "other": "the same manual step is done in your own work",
 }
 
+# Texts whose vectors a process keeps (384 floats each: about 30 MB at most).
+CACHE_MAX = 20_000
 _LOCK = threading.Lock()
 _STATE: dict[str, Any] = {}
 
@@ -50,7 +52,7 @@ def _embedder() -> Any | None:
                 from reservoir.memory.embeddings import BUNDLED_MODEL, LocalEmbedder
 
                 model = LocalEmbedder(BUNDLED_MODEL)
-                model.encode(["warm-up"])
+                _ = model.model  # load now, so a missing model is caught here
                 _STATE["model"] = model
             except Exception as exc:  # noqa: BLE001 — no model: no challenge is claimed met
                 log.warning("fit embeddings unavailable, no challenge will count as met: %s", exc)
@@ -59,14 +61,35 @@ def _embedder() -> Any | None:
 
 
 def _vectors(texts: list[str]) -> dict[str, Any]:
-    """Unit vectors per text, cached for the life of the process."""
+    """Unit vectors per text from a per-process cache; the texts not in it are embedded in
+    one `encode` call. Each call pays a fixed cost (and, on a busy machine, the model's
+    thread pool waiting for a core), so callers hand over a whole scoring pass at once
+    (`prepare`) rather than one opportunity at a time."""
     cache: dict[str, Any] = _STATE.setdefault("cache", {})
     todo = [t for t in dict.fromkeys(texts) if t not in cache]
+    if len(cache) + len(todo) > CACHE_MAX:
+        cache.clear()  # start afresh, re-embedding this call's texts with the rest
+        todo = list(dict.fromkeys(texts))
     model = _embedder()
     if todo and model is not None:
-        for text, vector in zip(todo, model.encode(todo), strict=True):
+        vectors = model.encode(todo)
+        for text, vector in zip(todo, vectors, strict=True):
             cache[text] = vector
+        _remember_types(todo, vectors)
     return {t: cache[t] for t in texts if t in cache}
+
+
+def _remember_types(texts: list[str], vectors: Any) -> None:
+    """Challenges' automation types from the same vectors (no second embedding)."""
+    from reservoir.agents.prototypes import remember_vectors
+
+    remember_vectors(texts, vectors)
+
+
+def prepare(challenges: list[str], quotes: list[str]) -> None:
+    """Embed every challenge and evidence sentence of a scoring pass in one batch; the
+    per-opportunity `challenge_match` calls then only read the cache."""
+    _vectors([*challenges, *quotes])
 
 
 def similarity(a: str, b: str) -> float | None:

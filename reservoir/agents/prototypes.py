@@ -138,7 +138,11 @@ def _model() -> object | None:
 
 def _rows(texts: list[str]) -> list[tuple[float, ...]]:
     embedder = _model()
-    vectors: np.ndarray = embedder.encode(texts)  # type: ignore[attr-defined]
+    return _rows_of(embedder.encode(texts))  # type: ignore[attr-defined]
+
+
+def _rows_of(vectors: np.ndarray) -> list[tuple[float, ...]]:
+    """Each vector's best cosine to each type's prototypes, in TYPE_ORDER."""
     sims = vectors @ _STATE["matrix"].T  # type: ignore[attr-defined]
     out = []
     for row in sims:
@@ -164,6 +168,17 @@ def type_similarities(texts: list[str]) -> list[dict[str, float]] | None:
         for text, row in zip(missing, _rows(missing), strict=True):
             _CACHE[text] = row
     return [dict(zip(TYPE_ORDER, _CACHE[t], strict=True)) for t in texts]
+
+
+def remember_vectors(texts: list[str], vectors: np.ndarray) -> None:
+    """Cache the type similarities of texts another caller has just embedded with the same
+    bundled model (`agents.fit` embeds a scoring pass in one batch), so that
+    `type_similarities` does not embed them a second time."""
+    if not texts or not enabled() or _model() is None:
+        return
+    for text, row in zip(texts, _rows_of(vectors), strict=True):
+        if _cached(text) is None:
+            _CACHE[text] = row
 
 
 _CACHE: dict[str, tuple[float, ...]] = {}

@@ -188,7 +188,8 @@ def scaled_cost(inputs: RoiInputs, profile: BusinessProfile, opp: Opportunity
     return cost, f"${cost:g}/month ({_origin(inputs, 'tool_cost_month')})"
 
 
-def _net(hours: float, rate: float, tools: float) -> float:
+def net_value(hours: float, rate: float, tools: float) -> float:
+    """Monthly value net of tools: the one formula projections and measured results share."""
     return hours * WEEKS_PER_MONTH * rate - tools
 
 
@@ -229,7 +230,7 @@ def compute(inputs: RoiInputs, profile: BusinessProfile, opp: Opportunity,
         calibration.append(f"tools calibrated by {len(costs)} measured → ${tools:.0f}/month")
     bound = roi_scale.TEAM_SHARE * roi_scale.capacity(profile)
     low, expected, high = (min(v, bound) for v in (low, expected, high))
-    net = _net(expected, rate, tools)
+    net = net_value(expected, rate, tools)
     quoted = sum(1 for s in inputs.sources.values() if s["from"] == "evidence")
     documents = len({f.document_id for f in figures}) or (1 if origin == "evidence" else 0)
     assumptions = [
@@ -243,10 +244,10 @@ def compute(inputs: RoiInputs, profile: BusinessProfile, opp: Opportunity,
         "hours_saved_week": round(expected, 2), "hourly_value": rate,
         "setup_hours": round(setup, 2), "tool_cost_month": round(tools, 2),
         "monthly_net_value": round(net, 2), "payback_months": _payback(setup, rate, net),
-        "low_monthly_value": round(_net(low, rate, tools), 2),
-        "high_monthly_value": round(_net(high, rate, tools), 2),
-        "payback_low_months": _payback(setup, rate, _net(high, rate, tools)),
-        "payback_high_months": _payback(setup, rate, _net(low, rate, tools)),
+        "low_monthly_value": round(net_value(low, rate, tools), 2),
+        "high_monthly_value": round(net_value(high, rate, tools), 2),
+        "payback_low_months": _payback(setup, rate, net_value(high, rate, tools)),
+        "payback_high_months": _payback(setup, rate, net_value(low, rate, tools)),
         "sources_count": documents, "measured_count": len(measured),
         "confidence": roi_range.confidence(quoted, expected, low, high, documents),
         "assumptions": "; ".join(assumptions),
@@ -314,6 +315,19 @@ def _evidence_cache(session: Any) -> Any:
     return get
 
 
+def _claims(evidence: list[Evidence]) -> list[str]:
+    """The sentences saying what an opportunity does (its numbers are for the ROI inputs)."""
+    return [e.quote for e in evidence if e.kind == "claim"]
+
+
+def _prepare_fit(profiles: list[BusinessProfile], opp_ids: list[int], evidence_of_opp: Any
+                 ) -> None:
+    """Embed the pass's challenges and claims in one batch before scoring it."""
+    challenges = [c for p in profiles for c in p.challenges]
+    if challenges:
+        fit.prepare(challenges, [q for i in opp_ids for q in _claims(evidence_of_opp(i))])
+
+
 def estimate_for(session: Any, opp: Opportunity, profile: BusinessProfile, inputs: RoiInputs,
                  evidence_of_opp: Any, peers: list[Opportunity]) -> dict[str, Any]:
     """One profile's roi-v2 estimate: scaled, ranged over similar opportunities, calibrated by
@@ -322,7 +336,7 @@ def estimate_for(session: Any, opp: Opportunity, profile: BusinessProfile, input
     context = Context(roi_range.peer_figures(peers, evidence, profile),
                       roi_range.actuals_for(session, opp, profile))
     values = compute(inputs, profile, opp, context)
-    claims = [e.quote for e in evidence_of_opp(opp.id) if e.kind == "claim"]
+    claims = _claims(evidence_of_opp(opp.id))
     fitted = fit.profile_fit(opp, profile, claims)  # what it does, not its numbers
     values["fit"] = fitted.factor
     values["fit_reasons"] = fitted.reasons
@@ -341,6 +355,7 @@ def score_opportunities(deps: Deps, opp_ids: list[int], profile_ids: list[int],
         profiles = list(session.exec(select(BusinessProfile)
                                      .where(col(BusinessProfile.id).in_(profile_ids))).all())
         cached = _evidence_cache(session)
+        _prepare_fit(profiles, opp_ids, cached)
         for opp_id in opp_ids:
             opp = session.get(Opportunity, opp_id)
             if opp is None:

@@ -136,6 +136,31 @@ def shrink(projected: float, measured: list[float]) -> float:
             / (CALIBRATION_PRIOR + len(measured)))
 
 
+def measured_weight(count: int) -> float:
+    """The share the measured mean takes in `shrink` with `count` measurements (the rest is
+    the projection's): 0 without any, 1/3 with one, 1/2 with two, towards 1."""
+    return count / (CALIBRATION_PRIOR + count) if count > 0 else 0.0
+
+
+def calibration_state(session: Any) -> list[dict[str, Any]]:
+    """Per automation type, the implementations with measured results (every profile's) and
+    the weight their hours take in a projection of that type. A projection counts only those
+    of similar opportunities (a tool in common), so this is the most it can weigh."""
+    counts: dict[str, dict[str, int]] = {}
+    for kind, hours, setup, tools in session.exec(
+            select(Opportunity.automation_type, Implementation.actual_hours_saved_week,
+                   Implementation.actual_setup_hours, Implementation.actual_tool_cost_month)
+            .join(Opportunity, Opportunity.id == Implementation.opportunity_id)
+            .where(Implementation.status == "implemented")).all():
+        row = counts.setdefault(kind, {"hours": 0, "setup": 0, "tools": 0})
+        for key, value in (("hours", hours), ("setup", setup), ("tools", tools)):
+            row[key] += value is not None
+    return [{"automation_type": kind, "hours_actuals": row["hours"],
+             "setup_actuals": row["setup"], "tool_cost_actuals": row["tools"],
+             "measured_weight": round(measured_weight(row["hours"]), 3)}
+            for kind, row in sorted(counts.items()) if any(row.values())]
+
+
 def stale_after_actuals(session: Any, profile_ids: list[int]) -> list[int]:
     """Live opportunities of an implemented type whose estimate predates the latest actuals:
     the next run re-scores them so the measured results reach their projections."""

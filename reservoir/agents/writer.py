@@ -180,7 +180,7 @@ async def write_report(deps: Deps, run_id: str | None, profile_id: int) -> int:
     summary = await _model_summary(deps, profile, items, template_summary(profile, items, total))
     context = {"profile": profile, "items": items, "summary": summary, "trends": trends,
                "searches": searches,
-               "tracked": tracked, "tracked_svg": tracking_view.svg_bars(tracked),
+               "tracked": tracked, "tracked_svg": tracking_view.svg_plot(tracked),
                "citations": list(citations.values()), "changes": changes, "broken": broken,
                "generated_at": utcnow().strftime("%Y-%m-%d %H:%M UTC")}
     report = Report(run_id=run_id, profile_id=profile_id, period_start=since,

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from reservoir.agents import fit
 from reservoir.agents.writer import rank_line
+from reservoir.config import Settings
 from reservoir.memory.models import BusinessProfile, Opportunity, RoiEstimate
 
 REALTY = BusinessProfile(id=1, name="Harborview", industry="real_estate", team_size=12,
@@ -74,3 +77,55 @@ def test_the_rank_line_explains_the_product() -> None:
                       confidence=0.5, method="roi-v1")  # no fit stored: its stated industry
     assert rank_line(_opp("scheduling", ["dental"]), old, REALTY) == \
         "$1,000/month expected × fit 0.60 × confidence 50% = 300"
+
+
+def test_a_scoring_pass_embeds_its_texts_in_one_batch(settings: Settings,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Challenges × every opportunity's claims: one `encode` call, however many pairs; the
+    pass's challenge types come from the same vectors, and a second pass embeds nothing."""
+    from reservoir.agents import prototypes, roi
+    from reservoir.deps import Deps
+    from reservoir.llm import LlmClient
+    from reservoir.memory.db import session_scope
+    from reservoir.memory.documents import DocumentIn, upsert_document
+    from reservoir.memory.embeddings import LocalEmbedder
+    from reservoir.memory.opportunities import EvidenceIn, OpportunityIn, create_opportunity
+    from reservoir.memory.profiles import upsert_profile
+
+    if prototypes._model() is None or fit._embedder() is None:  # loads both before counting
+        pytest.skip("the bundled MiniLM is not available")
+    claims = [f"{text} (batch test {i})" for i, text in enumerate([ROUTING, MAINTENANCE, REPORTING])]
+    with session_scope(settings) as session:
+        opp_ids = []
+        for i, (claim, kind) in enumerate(zip(claims, ["lead_generation", "workflow_optimization",
+                                                       "reporting"], strict=True)):
+            doc = upsert_document(session, DocumentIn(url=f"https://example.com/b{i}",
+                                                      title=f"B{i}", text=claim)).document
+            opp_ids.append(create_opportunity(session, OpportunityIn(
+                key=f"b{i}", title=f"B{i}", summary=claim, automation_type=kind,
+                evidence=[EvidenceIn(document_id=doc.id, quote=claim)])).id)  # type: ignore[arg-type]
+        profile_ids = [upsert_profile(session, {
+            "name": f"P{n}", "industry": "accounting", "team_size": 5, "hourly_rate": 75.0,
+            "challenges": [f"{c} (batch test profile {n})" for c in BOOKS.challenges]}).id
+            for n in range(2)]
+    calls: list[int] = []
+    original = LocalEmbedder.encode
+    monkeypatch.setattr(LocalEmbedder, "encode",
+                        lambda self, texts: calls.append(len(texts)) or original(self, texts))
+    deps = Deps(settings=settings, llm=LlmClient(settings))
+    roi.score_opportunities(deps, opp_ids, profile_ids)  # type: ignore[arg-type]
+    assert calls == [len(claims) + 2 * len(BOOKS.challenges)]
+    roi.score_opportunities(deps, opp_ids, profile_ids)  # type: ignore[arg-type]
+    assert len(calls) == 1
+
+
+def test_a_full_cache_starts_afresh_without_losing_the_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the bound the cache is emptied, and the texts asked for are all there after it."""
+    if fit._embedder() is None:
+        pytest.skip("the bundled MiniLM is not available")
+    monkeypatch.setitem(fit._STATE, "cache", {})
+    monkeypatch.setattr(fit, "CACHE_MAX", 3)
+    fit.prepare([BOOKS.challenges[0]], [REPORTING])
+    vectors = fit._vectors([BOOKS.challenges[0], ROUTING, MAINTENANCE])  # 2 + 2 new > 3
+    assert set(vectors) == {BOOKS.challenges[0], ROUTING, MAINTENANCE}
+    assert REPORTING not in fit._STATE["cache"]

@@ -85,6 +85,7 @@ def test_actuals_calibrate_the_next_projection_of_a_similar_opportunity(
         markdown, html = stored.markdown, stored.html  # type: ignore[union-attr]
     assert "## Projected vs actual" in markdown and "| Case 0 | 10 | 3 | 20 | – |" in markdown
     assert "<svg" in html and "actual 3 h/week" in html
+    assert "<td>Case 0</td><td>10 → 3</td>" in html  # the table beside the plot
     sections = {part.split("\n", 1)[0]: part for part in markdown.split("\n### ")[1:]}
     (measured,) = [text for head, text in sections.items() if head.endswith("Case 1")]
     assert "measured by 1 implementation(s)" in measured

@@ -94,7 +94,7 @@ async def test_cors(tmp_path) -> None:  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("path", ["/", "/login", "/runs", "/runs/abc123", "/opportunities",
                                   "/opportunities/7", "/sources", "/reports", "/reports/3", "/documents/4",
-                                  "/chat", "/tools"])
+                                  "/chat", "/tools", "/tracking"])
 async def test_dashboard_shells_are_public_and_locked_down(anon: httpx.AsyncClient, path: str) -> None:
     response = await anon.get(path)
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")

@@ -63,6 +63,12 @@ def opportunity(request: Request, opp_id: int) -> HTMLResponse:
     return _page(request, "opportunity.html", "opportunity", "Opportunity", opp_id=opp_id)
 
 
+@router.get("/tracking", response_class=HTMLResponse)
+def tracking(request: Request) -> HTMLResponse:
+    """Projected against actual per profile; the plot is rendered by the API, not here."""
+    return _page(request, "tracking.html", "tracking", "Projected vs actual")
+
+
 @router.get("/sources", response_class=HTMLResponse)
 def sources(request: Request) -> HTMLResponse:
     return _page(request, "sources.html", "sources", "Sources")

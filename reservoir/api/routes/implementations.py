@@ -1,11 +1,14 @@
-"""Implementation tracking per profile: list, and move one opportunity with its actuals."""
+"""Implementation tracking per profile: list, move one opportunity with its actuals, and the
+projected-vs-actual view (rows, calibration state and the server-rendered SVG plot)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import APIRouter
+from pydantic import BaseModel
 
+from reservoir.agents import tracking_view
 from reservoir.api.deps import AUTH, DbId, SessionDep, storable_ref
 from reservoir.api.errors import ApiError, not_found
 from reservoir.api.schemas import ImplementationIn, ImplementationOut, Page
@@ -14,6 +17,43 @@ from reservoir.memory import profiles as profile_queries
 from reservoir.memory.models import BusinessProfile
 
 router = APIRouter(prefix="/profiles", tags=["implementations"], dependencies=AUTH)
+
+
+# The view's response shapes live here while api/schemas.py is being changed elsewhere.
+class TrackedRow(BaseModel):
+    """One implemented opportunity: the projection when tracking began and what was measured."""
+
+    n: int
+    opportunity_id: int
+    title: str | None
+    automation_type: str
+    projected: float | None
+    actual: float
+    setup: float | None
+    tools: float | None
+    projected_value: float | None
+    actual_value: float | None
+    value_note: str
+
+
+class CalibrationRow(BaseModel):
+    """Measured implementations of one automation type (every profile's) and their weight."""
+
+    automation_type: str
+    hours_actuals: int
+    setup_actuals: int
+    tool_cost_actuals: int
+    measured_weight: float
+
+
+class TrackingOut(BaseModel):
+    profile_id: int
+    profile: str
+    rows: list[TrackedRow]
+    calibration: list[CalibrationRow]
+    calibration_prior: float
+    weeks_per_month: float
+    svg: str
 
 
 def _profile(session: Any, ref: str) -> BusinessProfile:
@@ -45,3 +85,11 @@ def track(ref: str, opportunity_id: DbId, body: ImplementationIn,
     except ValueError as exc:
         raise ApiError(422, str(exc)) from None
     return ImplementationOut(**impl.implementation_public(row, impl.titles_of(session, [row])))
+
+
+@router.get("/{ref}/tracking", response_model=TrackingOut,
+            summary="Projected against actual per implemented opportunity, with an SVG plot")
+def tracking(ref: str, session: SessionDep) -> TrackingOut:
+    profile = _profile(session, ref)
+    view = tracking_view.view(session, profile.id)  # type: ignore[arg-type]
+    return TrackingOut(profile_id=profile.id, profile=profile.name, **view)  # type: ignore[arg-type]

@@ -295,6 +295,7 @@
       const rows = (await api(`/profiles/${select.value}/implementations`)).items;
       const row = rows.find((r) => String(r.opportunity_id) === String(id));
       $("#t-status").textContent = row ? pretty(row.status) : "not tracked";
+      $("#t-view").href = `/tracking?profile=${encodeURIComponent(select.value)}`;
       $("#t-dates").textContent = row ? [["bookmarked", row.bookmarked_at], ["started", row.started_at],
         ["implemented", row.implemented_at], ["abandoned", row.abandoned_at]]
         .filter(([, d]) => d).map(([k, d]) => `${k} ${fmtDate(d)}`).join(" · ") : "";
@@ -371,6 +372,51 @@
       pager($("#tools-pager"), page, (o) => load(o).catch(fail));
     };
     await load(0);
+  };
+
+  // ---------------------------------------------------------------------------------- tracking
+  /** The server renders the plot (authenticated API, escaped text); parsed as SVG, never run. */
+  const svgNode = (markup) => {
+    if (!markup) return el("p", { class: "muted", text: "No implementation with a projection and a measured saving yet." });
+    const doc = new DOMParser().parseFromString(markup, "image/svg+xml");
+    return doc.querySelector("parsererror") ? el("p", { class: "error", text: "plot unreadable" })
+      : document.importNode(doc.documentElement, true);
+  };
+
+  pages.tracking = async () => {
+    const profiles = (await api("/profiles", { query: { limit: 500 } })).items;
+    const select = $("#tr-profile");
+    select.replaceChildren(...profiles.map((p) => el("option", { value: p.id, text: p.name })));
+    const wanted = new URLSearchParams(location.search).get("profile");
+    if (wanted && profiles.some((p) => String(p.id) === wanted)) select.value = wanted;
+    const money = (v) => (v === null || v === undefined ? "–" : `$${fmtNum(Math.round(v))}`);
+    const num = (v) => (v === null || v === undefined ? "–"
+      : Number(v).toLocaleString(undefined, { maximumFractionDigits: 2 }));
+    const show = async () => {
+      if (!select.value) { $("#tracking-plot").replaceChildren(svgNode("")); return; }
+      const view = await api(`/profiles/${select.value}/tracking`);
+      $("#tr-count").textContent = `${view.rows.length} implemented with a measured saving`;
+      $("#tracking-plot").replaceChildren(svgNode(view.svg));
+      replaceRows($("#tracking-table tbody"), view.rows.map((r) => el("tr", { dataset: { n: r.n } },
+        el("td", { class: "num", text: r.n }),
+        el("td", {}, el("a", { href: `/opportunities/${r.opportunity_id}`, text: r.title || `#${r.opportunity_id}` })),
+        el("td", { class: "num", text: `${num(r.projected)} → ${num(r.actual)}` }),
+        el("td", { class: "num", text: `${money(r.projected_value)} → ${money(r.actual_value)}` }),
+        el("td", { class: "num", text: num(r.setup) }), el("td", { class: "num", text: money(r.tools) }))),
+      "Nothing implemented with a measured saving yet: record actuals on an opportunity's page.", 6);
+      const notes = view.rows.filter((r) => r.value_note !== "measured").map((r) => `${r.n}: ${r.value_note}`);
+      $("#tracking-notes").textContent = notes.length ? `Net value: ${notes.join("; ")}.` : "";
+      $("#calibration-rule").textContent = `Measured hours pull later projections of the same automation type `
+        + `(a tool in common) towards them: (${view.calibration_prior} × projected + the measured sum) / `
+        + `(${view.calibration_prior} + N). Counts are over every profile.`;
+      replaceRows($("#calibration-table tbody"), view.calibration.map((c) => el("tr", {},
+        el("td", { text: pretty(c.automation_type) }), el("td", { class: "num", text: c.hours_actuals }),
+        el("td", { class: "num", text: c.setup_actuals }), el("td", { class: "num", text: c.tool_cost_actuals }),
+        el("td", { class: "num", text: `${Math.round(c.measured_weight * 100)}%` }))),
+      "No measured implementation yet: projections are not calibrated.", 5);
+    };
+    select.addEventListener("change", () => show().catch(fail));
+    await show();
   };
 
   // ---------------------------------------------------------------------------------- reports
