@@ -34,7 +34,9 @@ class DiscoveryState(TypedDict, total=False):
     """One discovery run's graph state, checkpointed after every step (graphs/discovery.py).
 
     Ids and counts only: documents, opportunities and reports live in the database. Fields
-    with a reducer (``Annotated``) merge what parallel scouts and later steps return.
+    with a reducer (``Annotated``) merge what parallel scouts and later steps return. There is
+    no list of the run's new documents: the analyst takes every document not yet analysed
+    (``analyst.pending_documents``), so one that a crashed earlier run left is never lost.
     """
 
     # -- the run's parameters: the runner's first input (Run.params), never changed after
