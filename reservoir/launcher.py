@@ -180,7 +180,7 @@ class RqLauncher:
 
     def __init__(self, settings: Settings, connection: Redis | None = None, *,
                  retry_intervals: tuple[int, ...] | None = None) -> None:
-        from reservoir import worker
+        from reservoir import queue as worker
 
         self.settings = settings
         self.connection = connection or worker.redis_connection(settings)
@@ -188,7 +188,7 @@ class RqLauncher:
 
     def launch(self, run_id: str, *, resume_value: Any = None) -> None:
         """Enqueue the run (its job id is ``run-<id>``); RunBusyError if a job of it is active."""
-        from reservoir import worker
+        from reservoir import queue as worker
 
         run_id = _check_launchable(self.settings, run_id, resume_value)
         guard = f"reservoir:launch:{run_id}"
@@ -207,17 +207,17 @@ class RqLauncher:
             self.connection.delete(guard)
 
     def job_state(self, run_id: str) -> str | None:
-        from reservoir import worker
+        from reservoir import queue as worker
 
         return worker.job_state(self.connection, run_id)
 
     def is_active(self, run_id: str) -> bool:
-        from reservoir import worker
+        from reservoir import queue as worker
 
         return worker.is_job_active(self.connection, run_id)
 
     def active(self) -> list[str]:
-        from reservoir import worker
+        from reservoir import queue as worker
 
         registry = worker.run_queue(self.connection).started_job_registry
         return [job_id.removeprefix("run-") for job_id in registry.get_job_ids(cleanup=False)
@@ -229,7 +229,7 @@ class RqLauncher:
         run is resumable from its last checkpoint, but is recorded as cancelled)."""
         from rq.command import send_stop_job_command
 
-        from reservoir import worker
+        from reservoir import queue as worker
 
         run_id = runner.resumable(self.settings, run_id).id
         status = runner.request_cancel(self.settings, run_id)
@@ -289,7 +289,7 @@ def follow(settings: Settings, run_id: str, on_event: EventCallback | None = Non
 def scheduled_discovery(tick: str | None = None) -> str | None:
     """The RQ task the cron scheduler enqueues: record the nightly run and queue it."""
     from reservoir.config import load_settings
-    from reservoir.worker import start_scheduled_run
+    from reservoir.queue.schedule import start_scheduled_run
 
     settings = load_settings()
     launcher = RqLauncher(settings)
@@ -306,7 +306,7 @@ def build_cron_scheduler(settings: Settings, connection: Redis | None = None,
     Here rather than in worker.py: the task goes through the launcher, and the launcher uses
     the worker's queue helpers, so the dependency points one way (launcher → worker).
     """
-    from reservoir import worker
+    from reservoir import queue as worker
 
     scheduler = worker.ReservoirCronScheduler(
         connection=connection or worker.redis_connection(settings), name=name)

@@ -25,7 +25,7 @@ from reservoir.memory.models import Delivery, Report, Run, RunEvent
 from reservoir.memory.profiles import upsert_profile
 from reservoir.memory.runs import create_run
 from reservoir.memory.sources import add_source
-from reservoir.worker import run_schedule_tick
+from reservoir.queue.schedule import run_schedule_tick
 from tests.conftest import PAGE_SITE_FILES, free_port
 
 PUBLIC = "http://reservoir.test"

@@ -126,7 +126,7 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
 def test_no_import_cycle() -> None:
     graph = import_graph()
     assert len(graph) > 100  # the whole package was read
-    assert graph["reservoir.launcher"] >= {"reservoir.worker"}
+    assert graph["reservoir.launcher"] >= {"reservoir.queue", "reservoir.queue.schedule"}
     assert cycles(graph) == []
 
 
@@ -148,6 +148,30 @@ def test_layers_import_downwards_only() -> None:
                 upward.append(f"{module} -> {target}")
     assert upward == []
 
+
+
+LONG = 400
+# Long modules being changed elsewhere as this is written: each states its reason (or is split)
+# when that change lands, and leaves this list.
+LONG_PENDING = {
+    "reservoir.agents.extractive": "being split at its sections",
+    "reservoir.agents.taxonomy": "reservoir/agents/ is being edited",
+    "reservoir.api.schemas": "being replaced by models beside each table",
+}
+
+
+def test_long_modules_say_why() -> None:
+    """A module over ~400 lines says why in its docstring ("Over 400 lines: ..."); a newcomer
+    opening it knows whether it is one thing or two that were never split."""
+    silent = []
+    for module, path in modules().items():
+        text = path.read_text(encoding="utf-8")
+        if text.count("\n") <= LONG or module in LONG_PENDING:
+            continue
+        doc = ast.get_docstring(ast.parse(text)) or ""
+        if "Over 400 lines: " not in doc:
+            silent.append(f"{module} ({text.count(chr(10))} lines)")
+    assert silent == []
 
 # SQLModel keeps one metadata and one class registry per process: emptied before each module,
 # so reloading the table classes starts from nothing, as in a fresh interpreter.

@@ -34,7 +34,7 @@ def worker(
     log_level: str = typer.Option("info", "--log-level"),
 ) -> None:
     """Execute queued runs from the `reservoir` queue (needs RESERVOIR_REDIS_URL)."""
-    from reservoir.worker import run_worker
+    from reservoir.queue.worker import run_worker
 
     cfg = settings()
     if not cfg.redis_url:
@@ -66,13 +66,13 @@ def schedule(
     log_level: str = typer.Option("warning", "--log-level"),
 ) -> None:
     """The nightly discovery without Redis: run RESERVOIR_SCHEDULE_CRON ticks in this process."""
-    from reservoir.worker import next_tick, run_schedule_loop, run_schedule_tick
+    from reservoir.queue.schedule import next_tick, run_schedule_loop, run_schedule_tick
 
     cfg = settings()
     _logging(log_level)
     if once and cfg.redis_url:
         from reservoir.launcher import RqLauncher
-        from reservoir.worker import start_scheduled_run
+        from reservoir.queue.schedule import start_scheduled_run
 
         launcher = RqLauncher(cfg)
         run_id = start_scheduled_run(cfg, tick=None, alive=lambda run: launcher.is_active(run.id))

@@ -3,6 +3,8 @@ and Hacker News-, Reddit- and Product Hunt-shaped endpoints, all built from the 
 
 Absolute urls are built from the request's Host header, so the server works on any port.
 Every 200 answer carries an ETag and a Last-Modified header; conditional requests get a 304.
+
+Over 400 lines: `DemoSite` renders every endpoint shape of the demo web from one corpus.
 """
 
 from __future__ import annotations

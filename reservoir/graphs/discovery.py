@@ -1,6 +1,9 @@
 """The discovery graph: a supervisor routes scout → analyst → roi → writer (DESIGN §5).
 
-The supervisor decides from the state and returns `Command(goto=...)`; the scout fans out
+The supervisor routes on the state's `phase` (a `Phase` literal): one small step per phase
+(`on_start`, `on_scouting`, …, in `PHASE_STEPS`) returns its own `Command[Literal[...]]`
+naming where it may go, and `supervisor` itself only counts steps and stops on a cancel or at
+`max_steps`. Nodes set the phase they leave the run in. The scout fans out
 with one `Send` per source, plus one per (search query, searchable source) — the queries come
 from the run's focus and its profiles' challenges and goals (`agents/queries.py`). The
 analyst may be followed by a targeted search for promising opportunities with thin evidence,
@@ -11,6 +14,7 @@ interrupts before the reports are published.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any, Literal
 
 from langgraph.graph import START, StateGraph
@@ -21,7 +25,7 @@ from sqlmodel import col, select
 from reservoir.agents import analyst, roi, roi_range, scout, writer
 from reservoir.agents.queries import PlannedQuery, needs_of, plan_queries, propose_queries
 from reservoir.deps import Deps
-from reservoir.graphs.state import DiscoveryState, ScoutTask
+from reservoir.graphs.state import DiscoveryState, Phase, ScoutTask
 from reservoir.memory.db import session_scope
 from reservoir.memory.models import (
     BusinessProfile,
@@ -38,6 +42,7 @@ MAX_FOLLOWUP_ROUNDS = 1
 MAX_FOLLOWUP_QUERIES = 3
 
 Next = Literal["scout", "analyst", "roi", "writer", "approval", "budget", "__end__"]
+Update = dict[str, Any]
 
 
 def cancel_requested(deps: Deps, run_id: str) -> bool:
@@ -77,7 +82,8 @@ async def plan_searches(deps: Deps, state: DiscoveryState) -> list[PlannedQuery]
     return await propose_queries(deps, planned, needs)
 
 
-async def _start(state: DiscoveryState, deps: Deps, update: dict[str, Any]) -> Command[Next]:
+async def on_start(state: DiscoveryState, deps: Deps,
+                   update: Update) -> Command[Literal["scout", "analyst"]]:
     """Read every source's listing, and send the planned searches to every searchable one."""
     listing, search = _source_roles(deps, state.get("source_ids", []))
     planned = await plan_searches(deps, state) if search else []
@@ -112,32 +118,25 @@ def _scout_sends(state: DiscoveryState, queries: list[str] | None, source_ids: l
             for s in source_ids]
 
 
-async def supervisor(state: DiscoveryState, runtime: Runtime[Deps]) -> Command[Next]:
-    deps = runtime.context
-    steps = state.get("steps", 0) + 1
-    phase = state.get("phase", "start")
-    update: dict[str, Any] = {"steps": steps}
-    if cancel_requested(deps, state["run_id"]):
-        return Command(goto="__end__", update={**update, "decision": "cancelled"})
-    if steps > deps.settings.max_steps and phase not in ("scored", "written"):
-        update["notes"] = [f"max_steps={deps.settings.max_steps} reached: writing what we have"]
-        return Command(goto="roi", update={**update, "phase": "scoring"})
-    if phase == "start":
-        return await _start(state, deps, update)
-    if phase == "scouting":
-        return Command(goto="analyst", update={**update, "phase": "analysing"})
-    if phase == "analysed":
-        return _after_analysis(state, deps, update)
-    if phase == "over_budget":
-        return Command(goto="budget", update=update)
-    if phase == "scored":
-        return Command(goto="writer", update={**update, "phase": "writing"})
-    if phase == "written" and state.get("require_approval") and state.get("decision") is None:
-        return Command(goto="approval", update=update)
-    return Command(goto="__end__", update={**update, "decision": state.get("decision") or "done"})
+def on_cancel(update: Update) -> Command[Literal["__end__"]]:
+    """The run was cancelled: end it now (finished work stays finished)."""
+    return Command(goto="__end__", update={**update, "decision": "cancelled"})
 
 
-def _after_analysis(state: DiscoveryState, deps: Deps, update: dict[str, Any]) -> Command[Next]:
+def on_out_of_steps(deps: Deps, update: Update) -> Command[Literal["roi"]]:
+    """``max_steps`` reached before any report: score and write what the run has."""
+    update["notes"] = [f"max_steps={deps.settings.max_steps} reached: writing what we have"]
+    return Command(goto="roi", update={**update, "phase": "scoring"})
+
+
+def on_scouting(state: DiscoveryState, deps: Deps, update: Update) -> Command[Literal["analyst"]]:
+    """Every scout has reported (or the budget was raised): analyse what is pending."""
+    return Command(goto="analyst", update={**update, "phase": "analysing"})
+
+
+def on_analysed(state: DiscoveryState, deps: Deps,
+                update: Update) -> Command[Literal["scout", "roi"]]:
+    """Search once more for promising but thinly evidenced opportunities, else score."""
     rounds = state.get("followup_rounds", 0)
     if rounds < MAX_FOLLOWUP_ROUNDS and not deps.llm.over_budget():
         searchable = _search_sources(deps, state.get("source_ids", []))
@@ -148,6 +147,53 @@ def _after_analysis(state: DiscoveryState, deps: Deps, update: dict[str, Any]) -
     elif deps.llm.over_budget():
         update["notes"] = ["token/cost budget reached: no follow-up search"]
     return Command(goto="roi", update={**update, "phase": "scoring"})
+
+
+def on_over_budget(state: DiscoveryState, deps: Deps, update: Update) -> Command[Literal["budget"]]:
+    """The model budget ran out with documents left: pause in the budget node."""
+    return Command(goto="budget", update=update)
+
+
+def on_scored(state: DiscoveryState, deps: Deps, update: Update) -> Command[Literal["writer"]]:
+    """Every opportunity has its ROI estimates: write the reports."""
+    return Command(goto="writer", update={**update, "phase": "writing"})
+
+
+def on_written(state: DiscoveryState, deps: Deps,
+               update: Update) -> Command[Literal["approval", "__end__"]]:
+    """Reports written: wait for a human if the run asks for one and has no decision yet."""
+    if state.get("require_approval") and state.get("decision") is None:
+        return Command(goto="approval", update=update)
+    return finish(state, deps, update)
+
+
+def finish(state: DiscoveryState, deps: Deps, update: Update) -> Command[Literal["__end__"]]:
+    """End the run with its decision ("done" when nobody had to decide)."""
+    return Command(goto="__end__", update={**update, "decision": state.get("decision") or "done"})
+
+
+# The supervisor's step for each phase after "start" (which is async: it plans searches). The
+# transient phases only meet the supervisor if a node left them in place: the run ends, as ever.
+PHASE_STEPS: dict[Phase, Callable[[DiscoveryState, Deps, Update], Command[Any]]] = {
+    "scouting": on_scouting, "analysed": on_analysed, "over_budget": on_over_budget,
+    "scored": on_scored, "written": on_written,
+    "analysing": finish, "scoring": finish, "writing": finish,
+}
+
+
+async def supervisor(state: DiscoveryState, runtime: Runtime[Deps]) -> Command[Next]:
+    """Count the step, stop on a cancel or at ``max_steps``, else take the phase's step."""
+    deps = runtime.context
+    steps = state.get("steps", 0) + 1
+    phase: Phase = state.get("phase", "start")
+    update: Update = {"steps": steps}
+    if cancel_requested(deps, state["run_id"]):
+        return on_cancel(update)
+    if steps > deps.settings.max_steps and phase not in ("scored", "written"):
+        return on_out_of_steps(deps, update)
+    if phase == "start":
+        return await on_start(state, deps, update)
+    return PHASE_STEPS.get(phase, finish)(state, deps, update)
 
 
 async def scout_node(task: ScoutTask, runtime: Runtime[Deps]) -> dict[str, Any]:

@@ -87,9 +87,8 @@ def _summarise_update(update: Any) -> dict[str, Any]:
     keep = ("phase", "counters", "source_summaries", "report_ids", "decision", "notes",
             "followup_queries", "search_queries")
     out = {k: update[k] for k in keep if k in update}
-    for key in ("new_document_ids", "opportunity_ids"):
-        if key in update:
-            out[key.replace("_ids", "s")] = len(update[key])
+    if "opportunity_ids" in update:
+        out["opportunities"] = len(update["opportunity_ids"])
     return out
 
 

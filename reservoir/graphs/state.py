@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, Any, Literal, TypedDict
 
 from reservoir.deps import ScoutTask, SourceSummary
 
-__all__ = ["AskState", "DiscoveryState", "ScoutTask", "SourceSummary", "merge_counts",
+__all__ = ["AskState", "DiscoveryState", "Phase", "ScoutTask", "SourceSummary", "merge_counts",
            "union_ids"]
 
 
@@ -23,24 +23,44 @@ def union_ids(left: list[int], right: list[int]) -> list[int]:
     return list(left or []) + [i for i in right or [] if i not in seen and not seen.add(i)]
 
 
+# Where a discovery run stands. The supervisor writes it when it routes and each node when it
+# is done; the supervisor reads it to pick the next node. "analysing", "scoring" and "writing"
+# are set on the way into a node, which replaces them before the supervisor looks again.
+Phase = Literal["start", "scouting", "analysing", "analysed", "over_budget", "scoring", "scored",
+                "writing", "written"]
+
+
 class DiscoveryState(TypedDict, total=False):
-    run_id: str
-    source_ids: list[int]
-    profile_ids: list[int]
-    focus: list[str]
-    require_approval: bool
-    steps: int
-    phase: str
-    followup_rounds: int
-    followup_queries: list[str]
+    """One discovery run's graph state, checkpointed after every step (graphs/discovery.py).
+
+    Ids and counts only: documents, opportunities and reports live in the database. Fields
+    with a reducer (``Annotated``) merge what parallel scouts and later steps return. There is
+    no list of the run's new documents: the analyst takes every document not yet analysed
+    (``analyst.pending_documents``), so one that a crashed earlier run left is never lost.
+    """
+
+    # -- the run's parameters: the runner's first input (Run.params), never changed after
+    run_id: str  # the Run row this state belongs to (also the checkpoint thread id)
+    source_ids: list[int]  # sources to read; the supervisor splits listing and search roles
+    profile_ids: list[int]  # business profiles to plan searches for, score and report on
+    focus: list[str]  # the run's focus terms: search queries, with the profiles' needs
+    require_approval: bool  # pause for approve/reject before the reports are published
+
+    # -- the supervisor's bookkeeping
+    steps: int  # supervisor visits so far, bounded by RESERVOIR_MAX_STEPS
+    phase: Phase  # where the run stands (see Phase): the supervisor routes on it
+    followup_rounds: int  # follow-up search rounds done after analysis (at most 1)
+    followup_queries: list[str]  # the last follow-up round's queries (the runner reports them)
     search_queries: list[dict[str, str]]  # planned from focus and profiles: {text, origin}
-    source_summaries: Annotated[list[SourceSummary], operator.add]
-    new_document_ids: Annotated[list[int], union_ids]
-    opportunity_ids: Annotated[list[int], union_ids]
-    report_ids: Annotated[list[int], union_ids]
-    counters: Annotated[dict[str, int], merge_counts]
-    decision: str | None
-    notes: Annotated[list[str], operator.add]
+
+    # -- what the nodes found; each reducer merges parallel or successive writes
+    source_summaries: Annotated[list[SourceSummary], operator.add]  # the scout: one per Send
+    opportunity_ids: Annotated[list[int], union_ids]  # the analyst: opportunities it touched
+    report_ids: Annotated[list[int], union_ids]  # the writer: the reports of this run
+    counters: Annotated[dict[str, int], merge_counts]  # every node: counts, summed
+    decision: str | None  # how it ended: the supervisor ("cancelled", "done") or the approval
+    #                       node ("approved", "rejected"); None while undecided
+    notes: Annotated[list[str], operator.add]  # the supervisor and scout: words for the user
 
 
 class AskState(TypedDict, total=False):

@@ -2,6 +2,8 @@
 
 Constraints live in the schema, not in callers: unique canonical url and content hash,
 checked score ranges and enumerations, foreign keys. JSON columns hold small lists.
+
+Over 400 lines: every table in one module, so the schema and its foreign keys read in one place.
 """
 
 from __future__ import annotations

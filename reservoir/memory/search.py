@@ -7,6 +7,8 @@ ts_rank_cd) and B-tree indexes for filters. So: dense top-N unfiltered (oversamp
 one SQL query keeps the ids that exist and pass the filters; lexical ranking runs in SQL
 with the same filters, concurrently with the dense part; reciprocal-rank fusion merges them.
 With a Qdrant server (``VectorStore.native_hybrid``) the server does it all in one query.
+
+Over 400 lines: the SQL side, the dense side and their fusion are one query plan, in the sections below.
 """
 
 from __future__ import annotations

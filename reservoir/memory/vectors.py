@@ -5,6 +5,8 @@ the source of truth. Local mode locks its directory, hence one client per path p
 Local mode scans in Python: dense top-N is fast (numpy), payload filters and sparse vectors
 are linear Python loops, so the embedded hybrid search (search.py) takes filters and lexical
 relevance from SQL. On a server, `hybrid_search` runs sparse + dense + filters natively.
+
+Over 400 lines: `VectorStore` keeps each operation's local and server branches side by side.
 """
 
 from __future__ import annotations

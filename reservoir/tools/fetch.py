@@ -1,5 +1,8 @@
 """Safe fetch: one shared httpx client behind the SSRF guard, robots.txt, per-host politeness,
-retries, size and content-type limits. Every failure is a typed FetchError, never a crash."""
+retries, size and content-type limits. Every failure is a typed FetchError, never a crash.
+
+Over 400 lines: `Fetcher` is one request pipeline (guard, robots, politeness, retries, limits).
+"""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ import redis
 from rq import SimpleWorker
 
 from reservoir.config import Settings, load_settings
-from reservoir.worker import QUEUE_NAME
+from reservoir.queue.jobs import QUEUE_NAME
 from tests.worker.helpers import FakeEmbeddings, register, write_corpus
 
 # Slow enough to cancel mid-analyst, fast enough for the suite.

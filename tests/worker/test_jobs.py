@@ -20,7 +20,8 @@ from reservoir.graphs import runner
 from reservoir.launcher import RqLauncher, RunBusyError, follow_run, last_seq, make_launcher
 from reservoir.memory.db import session_scope
 from reservoir.memory.models import Run, RunEvent
-from reservoir.worker import QUEUE_NAME, is_transient, job_id_for, run_queue
+from reservoir.queue.failures import is_transient, on_run_job_failure, on_run_job_stopped
+from reservoir.queue.jobs import QUEUE_NAME, enqueue_run, job_id_for, run_queue
 from tests.worker.conftest import set_env, work
 from tests.worker.helpers import register, snapshot
 
@@ -189,11 +190,34 @@ def test_a_non_transient_failure_fails_the_job_and_the_run_with_its_error(
     assert job_id_for(run_id) not in run_queue(connection).failed_job_registry.get_job_ids()
 
 
+def test_a_job_queued_under_the_old_module_paths_still_runs(
+        queue_settings: Settings, connection: redis.Redis, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Jobs enqueued before the queue package name reservoir.worker.*: a worker resolves them."""
+    from rq import Retry
+    from rq.callbacks import Callback
+
+    fail_merge(monkeypatch, ConnectionError("connection reset by peer"))
+    run_id = runner.create_discovery_run(queue_settings)
+    run_queue(connection).enqueue(
+        "reservoir.worker.run_job", run_id, None, job_id=job_id_for(run_id),
+        retry=Retry(max=3, interval=[0]), meta={"run_id": run_id, "retry_max": 3},
+        on_failure=Callback("reservoir.worker.on_run_job_failure"),
+        on_stopped=Callback("reservoir.worker.on_run_job_stopped"))
+    work(connection)  # the transient failure goes through the old callback path, then a retry
+
+    assert run_row(queue_settings, run_id).status == "succeeded"
+    log = events(queue_settings, run_id)
+    assert [e.payload["attempt"] for e in log if e.type == "job_started"] == [1, 2]
+    job = Job.fetch(job_id_for(run_id), connection=connection)
+    assert job.func_name == "reservoir.worker.run_job" and job.retries_left == 2
+    assert job.failure_callback is on_run_job_failure and job.stopped_callback is on_run_job_stopped
+    # New jobs name the functions where they live.
+    other = runner.create_discovery_run(queue_settings)
+    assert enqueue_run(connection, queue_settings, other).func_name == "reservoir.queue.jobs.run_job"
+
 def test_job_timeout_fails_the_run_without_retry(queue_settings: Settings,
                                                  connection: redis.Redis,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    from reservoir import worker
-
     real = analyst.merge_document
 
     def slow(*args: Any, **kwargs: Any) -> Any:
@@ -203,7 +227,7 @@ def test_job_timeout_fails_the_run_without_retry(queue_settings: Settings,
     monkeypatch.setattr(analyst, "merge_document", slow)
     short = queue_settings.model_copy(update={"job_timeout": 2})
     run_id = runner.create_discovery_run(queue_settings)
-    worker.enqueue_run(connection, short, run_id, retry_intervals=(0,))
+    enqueue_run(connection, short, run_id, retry_intervals=(0,))
     work(connection)
 
     run = run_row(queue_settings, run_id)

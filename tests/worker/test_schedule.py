@@ -23,10 +23,10 @@ from reservoir.graphs import runner
 from reservoir.launcher import RqLauncher, build_cron_scheduler, scheduled_discovery
 from reservoir.memory.db import session_scope
 from reservoir.memory.models import Run, RunEvent
-from reservoir.worker import (
+from reservoir.queue.jobs import run_queue
+from reservoir.queue.schedule import (
     SCHEDULE_NAME,
     next_tick,
-    run_queue,
     run_schedule_loop,
     start_scheduled_run,
 )
