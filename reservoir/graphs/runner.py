@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from langgraph.types import Command
@@ -18,6 +18,7 @@ from langgraph.types import Command
 from reservoir.config import Settings
 from reservoir.deps import Deps
 from reservoir.graphs.discovery import build_discovery_graph
+from reservoir.graphs.report import report_pass
 from reservoir.llm import LlmClient
 from reservoir.memory import runs as run_queries
 from reservoir.memory import sightings
@@ -177,8 +178,6 @@ async def _execute_discovery(settings: Settings, run: Run, deps: Deps,
 async def _execute_report(settings: Settings, run: Run, deps: Deps,
                           resume_value: Any) -> tuple[str, dict[str, Any]]:
     """The report pass (no checkpoint: rerunning it reuses the report it already wrote)."""
-    from reservoir.graphs.report import report_pass
-
     profile_id = (run.params.get("profile_ids") or [None])[0]
     return await report_pass(deps, run.id, profile_id, cancelled=lambda: _cancelled(settings, run.id))
 
@@ -189,7 +188,10 @@ def _cancelled(settings: Settings, run_id: str) -> bool:
         return bool(run and run.cancel_requested)
 
 
-EXECUTORS = {"discovery": _execute_discovery, "report": _execute_report}
+Executor = Callable[[Settings, Run, Deps, Any], Awaitable[tuple[str, dict[str, Any]]]]
+# What executes each kind of run (memory/models.RUN_KINDS; nothing records an `ask` or `eval`
+# run yet, so the runner refuses them with a clear RunError).
+EXECUTORS: dict[str, Executor] = {"discovery": _execute_discovery, "report": _execute_report}
 
 
 async def execute_run(settings: Settings, run_id: str, *, resume_value: Any = None,
