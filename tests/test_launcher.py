@@ -64,3 +64,14 @@ def test_a_run_its_launcher_still_has_is_followed_on(settings: Settings) -> None
 def test_following_an_unknown_run_is_a_run_error(settings: Settings) -> None:
     with pytest.raises(runner.RunError, match="no run 'nope'"):
         follow_run(settings, "nope")
+
+
+def test_a_budget_stop_is_launched_without_a_decision_an_approval_wait_is_not(
+        settings: Settings) -> None:
+    """`runs resume` after raising the budget goes through the launcher like any start."""
+    budget = _run(settings, "interrupted", "started", "budget_reached", "interrupted")
+    assert launcher._check_launchable(settings, budget, None) == budget
+    waiting = _run(settings, "interrupted", "started", "interrupted")
+    with pytest.raises(runner.RunError, match="waiting for approval"):
+        launcher._check_launchable(settings, waiting, None)
+    assert launcher._check_launchable(settings, waiting, {"approved": True}) == waiting
