@@ -1,9 +1,11 @@
-"""Where a recorded run executes: the ``RunLauncher`` seam, in this process or on RQ workers.
+"""The one door for runs: start (``launch``), ``cancel`` and ``follow``, in this process or on RQ.
 
 ``make_launcher(settings)`` gives ``RqLauncher`` when ``RESERVOIR_REDIS_URL`` is set, else
 ``InProcessLauncher``. Both start a run and return at once, and ``follow`` reads the run's
 events from the RunEvent table until it finishes or waits for approval — the same wherever
-the run executes, which is how the CLI and the API's SSE stream follow a run on a worker.
+the run executes. The CLI (``discover``, ``runs``, ``demo``, ``report``), the API and the
+dashboard (through the API) start, cancel and follow every run, of any kind, through here;
+``RunFollower`` is the one follow loop, used by ``follow`` and by the API's SSE stream.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from reservoir.config import Settings
 from reservoir.graphs import runner
 from reservoir.memory import runs as run_queries
 from reservoir.memory.db import session_scope
-from reservoir.memory.models import Run
+from reservoir.memory.models import Run, RunEvent
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +31,7 @@ EventCallback = Callable[[dict[str, Any]], None]
 
 # A run stops moving once finished or waiting for a person.
 ENDING_STATUSES = (*run_queries.FINAL_STATUSES, "interrupted")
-# The runner sets the status just before its last event; these close a run's stream.
+# The types of the event that closes a run's story (the runner writes it before the status).
 ENDING_EVENTS = frozenset({"succeeded", "failed", "cancelled", "interrupted", "cancel_requested"})
 
 
@@ -59,9 +61,11 @@ class RunLauncher(Protocol):
 
 
 def _check_launchable(settings: Settings, run_id: str, resume_value: Any) -> str:
-    """The full run id, or RunError: unknown, finished, or waiting for a decision."""
+    """The full run id, or RunError: unknown, finished, or waiting for a decision (a run
+    paused by the model budget continues without one: `runs resume` after raising it)."""
     run = runner.resumable(settings, run_id)
-    if run.status == "interrupted" and resume_value is None:
+    if (run.status == "interrupted" and resume_value is None
+            and not runner.waiting_for_budget(settings, run.id)):
         raise runner.RunError(f"run {run.id} is waiting for approval: approve or reject it")
     return run.id
 
@@ -73,42 +77,98 @@ def last_seq(settings: Settings, run_id: str) -> int:
         return events[-1].seq if events else 0
 
 
+# How long a follower waits, once a run's status has settled with no closing event among its
+# events, before it takes the status as final. The runner writes a run's closing event just
+# before its final status, and the worker writes both in one transaction; a follower reads the
+# status before the events, so it finds the closing event in the same poll and ends at once.
+# The grace only ends a follow on a status settled without one (a run that stopped on a
+# refused resume, one another process marked): no event is coming, so a short wait suffices.
+# 2 s is several polls (0.1-0.25 s) long, so one slow poll cannot end a stream early, and short
+# enough that nobody notices it. (The CLI used 10 s and the SSE stream 2 s before they shared
+# this loop; the CLI's extra seconds guarded nothing the status-first read does not.)
+FOLLOW_GRACE_SECONDS = 2.0
+_BATCH = 500
+
+
+def event_record(event: RunEvent) -> dict[str, Any]:
+    """What a follower's callback receives for one event."""
+    return {"seq": event.seq, "node": event.node, "type": event.type, "payload": event.payload}
+
+
+class RunFollower:
+    """One follow of one run, a poll at a time: the CLI loops over ``poll`` in ``follow_run``,
+    the API's SSE stream in its async loop (with heartbeats). Both stop on the same rule.
+
+    A run has stopped moving when its status is final or ``interrupted``, its launcher no
+    longer has it queued or executing, and its newest event closes it — or, with no closing
+    event, ``FOLLOW_GRACE_SECONDS`` after the status settled.
+    """
+
+    def __init__(self, settings: Settings, run_id: str, *, after: int = 0,
+                 is_active: Callable[[str], bool] = lambda _id: False) -> None:
+        self.settings, self.run_id, self.after = settings, run_id, after
+        self.is_active = is_active
+        self.status: str | None = None
+        self._settled_since: float | None = None
+
+    def poll(self) -> tuple[list[RunEvent], str | None]:
+        """The events after the last poll, and the run's status once it has stopped moving.
+
+        The launcher is asked first and the status read before the events: a run seen idle
+        and settled has written everything it will, so its closing event is among them.
+        """
+        active = self.is_active(self.run_id)
+        with session_scope(self.settings) as session:
+            run = session.get(Run, self.run_id)
+            if run is None:
+                raise runner.RunError(f"no run {self.run_id!r}")
+            self.status = run.status
+            events = self._new_events(session)
+            latest = events[-1].type if events else None
+            if latest is None and self.status in ENDING_STATUSES and not active:
+                latest = run_queries.last_event_type(session, self.run_id)
+        return events, self._ended(active, latest, bool(events))
+
+    def _new_events(self, session: Any) -> list[RunEvent]:
+        events: list[RunEvent] = []
+        while True:
+            batch = run_queries.events_after(session, self.run_id, self.after, _BATCH)
+            events.extend(batch)
+            if batch:
+                self.after = batch[-1].seq
+            if len(batch) < _BATCH:
+                return events
+
+    def _ended(self, active: bool, latest: str | None, moved: bool) -> str | None:
+        now = time.monotonic()
+        if self.status not in ENDING_STATUSES or active:
+            self._settled_since = None
+            return None
+        if moved or self._settled_since is None:
+            self._settled_since = now
+        if latest in ENDING_EVENTS or now - self._settled_since >= FOLLOW_GRACE_SECONDS:
+            return self.status
+        return None
+
+
 def follow_run(settings: Settings, run_id: str, on_event: EventCallback | None = None, *,
                is_active: Callable[[str], bool] = lambda _id: False, after: int = 0,
-               poll: float = 0.25, grace: float = 10.0, timeout: float | None = None) -> str:
-    """Poll the run's events (after ``after``) until it stops moving; returns its status.
+               poll: float = 0.25, timeout: float | None = None) -> str:
+    """Follow the run's events (after ``after``) until it stops moving; returns its status.
 
-    Stops when the status is final or ``interrupted``, the launcher no longer has the run
-    queued or executing, and the newest event closes the run — or, without such an event,
-    ``grace`` seconds after the status settled. ``timeout`` returns the status as it is then.
+    ``timeout`` returns the status as it is then.
     """
+    follower = RunFollower(settings, run_id, after=after, is_active=is_active)
     deadline = None if timeout is None else time.monotonic() + timeout
-    settled_since: float | None = None
-    last_type: str | None = None
     while True:
-        with session_scope(settings) as session:
-            events = run_queries.events_after(session, run_id, after, 500)
-            run = session.get(Run, run_id)
-            if run is None:
-                raise runner.RunError(f"no run {run_id!r}")
-            status = run.status
-            records = [{"seq": e.seq, "node": e.node, "type": e.type, "payload": e.payload}
-                       for e in events]
-        for record in records:
-            after, last_type = record["seq"], record["type"]
+        events, ended = follower.poll()
+        for event in events:
             if on_event is not None:
-                on_event(record)
-        if len(records) == 500:
-            continue
-        now = time.monotonic()
-        if status in ENDING_STATUSES and not is_active(run_id):
-            settled_since = settled_since if settled_since is not None and not records else now
-            if last_type in ENDING_EVENTS or now - settled_since >= grace:
-                return status
-        else:
-            settled_since = None
-        if deadline is not None and now >= deadline:
-            return status
+                on_event(event_record(event))
+        if ended is not None:
+            return ended
+        if deadline is not None and time.monotonic() >= deadline:
+            return follower.status or "queued"
         time.sleep(poll)
 
 
@@ -164,6 +224,17 @@ class InProcessLauncher:
                poll: float = 0.25, timeout: float | None = None) -> str:
         return follow_run(self.settings, run_id, on_event, is_active=self.is_active, after=after,
                           poll=poll, timeout=timeout)
+
+    def abandon(self, reason: str) -> list[str]:
+        """This process stops before its runs end (Ctrl-C in the CLI): each run still executing
+        is recorded ``failed`` with ``reason``, resumable from its last checkpoint, as the runner
+        records an interrupt in its own thread; their daemon threads end with the process."""
+        with self._lock:
+            self._closed = True
+            run_ids = list(self._active)
+        for run_id in run_ids:
+            runner.record_abandoned(self.settings, run_id, reason)
+        return run_ids
 
     def shutdown(self, timeout: float = 10.0) -> None:
         """Runs still executing after ``timeout`` stay ``running`` and resume from a checkpoint."""
@@ -260,30 +331,6 @@ def make_launcher(settings: Settings, **dep_overrides: Any) -> RunLauncher:
     if settings.redis_url:
         return RqLauncher(settings)
     return InProcessLauncher(settings, **dep_overrides)
-
-
-_LAUNCHERS: dict[str, RunLauncher] = {}
-_LAUNCHERS_LOCK = threading.Lock()
-
-
-def get_launcher(settings: Settings) -> RunLauncher:
-    """One launcher per queue (or per process without one), so ``follow`` knows what runs here."""
-    key = settings.redis_url or f"in-process:{settings.sqlalchemy_url}"
-    with _LAUNCHERS_LOCK:
-        if key not in _LAUNCHERS:
-            _LAUNCHERS[key] = make_launcher(settings)
-        return _LAUNCHERS[key]
-
-
-def launch(settings: Settings, run_id: str, *, resume_value: Any = None) -> None:
-    """Start a recorded run in the background (queue or this process); return at once."""
-    get_launcher(settings).launch(run_id, resume_value=resume_value)
-
-
-def follow(settings: Settings, run_id: str, on_event: EventCallback | None = None, *,
-           after: int = 0, timeout: float | None = None) -> str:
-    """Follow a run's events from the database until it finishes or waits; its status."""
-    return get_launcher(settings).follow(run_id, on_event, after=after, timeout=timeout)
 
 
 def scheduled_discovery(tick: str | None = None) -> str | None:

@@ -1,4 +1,8 @@
-"""`reservoir demo` (the README's main job) and `reservoir report`."""
+"""`reservoir demo` (the README's main job) and `reservoir report`.
+
+Both go through the launcher like every run: the demo's discovery in this process (it serves
+the corpus), the report pass as a run of kind ``report`` (runner.create_report_run).
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,13 @@ import webbrowser
 import typer
 
 from reservoir.cli.common import console, fail, print_table, session, settings
-from reservoir.cli.runs import finish_line, print_source_summary, run_to_end
+from reservoir.cli.runs import finish_line, follow_run, print_source_summary, start_run
 from reservoir.graphs import runner
+from reservoir.launcher import InProcessLauncher
 from reservoir.memory import opportunities as opp_queries
+from reservoir.memory import runs as run_queries
 from reservoir.memory.models import Report
-from reservoir.memory.profiles import get_profile, upsert_profile
+from reservoir.memory.profiles import upsert_profile
 from reservoir.memory.reports import export_report
 from reservoir.memory.sources import add_source
 
@@ -54,10 +60,13 @@ def demo() -> None:
         console.print(f"demo corpus served at {server.base_url} (loopback only)")
         sources, profiles = _register_demo(server.base_url)
         console.print(f"registered {len(sources)} sources and profiles {', '.join(profiles)}")
-        run_id = runner.create_discovery_run(settings(), sources=sources, profiles=profiles,
+        cfg = settings()
+        run_id = runner.create_discovery_run(cfg, sources=sources, profiles=profiles,
                                              require_approval=False)
+        # In this process even with a queue: the corpus is served here, on loopback.
+        launcher = start_run(cfg, run_id, launcher=InProcessLauncher(cfg))
         console.print(f"run {run_id} started")
-        status = run_to_end(run_id)
+        status = follow_run(launcher, run_id)
     print_source_summary(run_id)
     _print_top_opportunities()
     _print_reports(run_id)
@@ -94,28 +103,23 @@ def _print_reports(run_id: str) -> None:
 
 def report(profile: str = typer.Option(..., "--profile", help="Profile name."),
            open_: bool = typer.Option(False, "--open", help="Open the HTML in a browser.")) -> None:
-    """Write a fresh report for a profile from what the reservoir holds now."""
-    import asyncio
-
-    from reservoir.agents import roi, writer
-    from reservoir.graphs.discovery import _opps_to_score
-
+    """Write a fresh report for a profile from what the reservoir holds now (a `report` run)."""
     cfg = settings()
+    try:
+        run_id = runner.create_report_run(cfg, profile=profile)
+    except runner.RunError as exc:
+        fail(str(exc))
+    launcher = start_run(cfg, run_id)
+    if cfg.redis_url:
+        console.print(f"run {run_id} queued; following it (Ctrl-C stops following, not the run)")
+    status = follow_run(launcher, run_id, quiet=True)
+    if status != "succeeded":
+        finish_line(run_id, status)
+        raise typer.Exit(1)
     with session() as db:
-        found = get_profile(db, profile)
-        if found is None:
-            fail(f"no profile named {profile!r}")
-        profile_id = found.id
-    deps = runner.make_deps(cfg)
-    roi.score_opportunities(deps, _opps_to_score(deps, [], [profile_id]), [profile_id])
-    report_id = asyncio.run(writer.write_report(deps, None, profile_id))
-    with session() as db:
-        stored = db.get(Report, report_id)
-        stored.status = "published"
+        run = run_queries.get_run(db, run_id)
+        stored = db.get(Report, (run.counters or {}).get("reports", [None])[0])
         path = export_report(cfg, db, stored)
     console.print(f"report: {path}")
     if open_:
         webbrowser.open(path.as_uri())
-
-
-

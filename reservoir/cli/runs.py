@@ -1,11 +1,15 @@
-"""`reservoir discover` and `reservoir runs`: start, follow, resume, cancel, approve runs."""
+"""`reservoir discover` and `reservoir runs`: start, follow, resume, cancel, approve runs.
+
+Every start, cancel and follow goes through the launcher (reservoir/launcher.py), as the API's
+do: the queue when RESERVOIR_REDIS_URL is set, else a thread of this process.
+"""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import typer
+from redis.exceptions import RedisError
 
 from reservoir.cli.common import (
     JsonOpt,
@@ -19,7 +23,16 @@ from reservoir.cli.common import (
     session,
     settings,
 )
+from reservoir.config import Settings
 from reservoir.graphs import runner
+from reservoir.launcher import (
+    InProcessLauncher,
+    RqLauncher,
+    RunBusyError,
+    RunLauncher,
+    last_seq,
+    make_launcher,
+)
 from reservoir.memory import runs as run_queries
 from reservoir.memory import sightings
 
@@ -73,13 +86,42 @@ def print_source_summary(run_id: str) -> None:
                       left_note(s.get("left") or 0), s["error"] or ""] for s in sources])
 
 
+def start_run(cfg: Settings, run_id: str, *, resume_value: Any = None,
+              launcher: RunLauncher | None = None) -> RunLauncher:
+    """Start the run through the launcher (the queue, or this process); one clear line if it
+    cannot start (unknown, finished, waiting for a decision, already going, queue down)."""
+    launcher = launcher or make_launcher(cfg)
+    try:
+        launcher.launch(run_id, resume_value=resume_value)
+    except (runner.RunError, RunBusyError, RedisError) as exc:
+        fail(f"could not queue run {run_id}: {exc}" if isinstance(launcher, RqLauncher) else str(exc))
+    return launcher
+
+
+def follow_run(launcher: RunLauncher, run_id: str, *, after: int = 0, quiet: bool = False) -> str:
+    """Print the run's progress until it stops moving; its status. Ctrl-C stops following a
+    queued run (it goes on); a run in this process stops, resumable from its checkpoint."""
+    try:
+        return launcher.follow(run_id, None if quiet else progress_printer, after=after)
+    except KeyboardInterrupt:
+        if isinstance(launcher, InProcessLauncher):
+            launcher.abandon("KeyboardInterrupt: stopped from the terminal")
+            console.print(f"\nstopped run {run_id}; continue it with: reservoir runs resume {run_id}")
+        else:
+            console.print(f"\nstopped following; the run goes on: reservoir runs show {run_id}")
+        raise typer.Exit(130) from None
+
+
 def run_to_end(run_id: str, resume_value: Any = None, quiet: bool = False) -> str:
+    """Continue a recorded run through the launcher and follow what this launch adds."""
     cfg = settings()
     try:
-        return asyncio.run(runner.execute_run(cfg, run_id, resume_value=resume_value,
-                                              on_event=None if quiet else progress_printer))
+        run_id = runner.resumable(cfg, run_id).id
     except runner.RunError as exc:
         fail(str(exc))
+    after = last_seq(cfg, run_id)
+    return follow_run(start_run(cfg, run_id, resume_value=resume_value), run_id, after=after,
+                      quiet=quiet)
 
 
 def finish_line(run_id: str, status: str) -> None:
@@ -98,8 +140,8 @@ def finish_line(run_id: str, status: str) -> None:
 def waiting_for_budget(run_id: str) -> bool:
     """Whether the run's latest pause is the analyst's budget stop (not an approval)."""
     with session() as db:
-        latest = run_queries.last_event_type(db, run_id, ("started", "budget_reached"))
-    return latest == "budget_reached"
+        run = run_queries.get_run(db, run_id)
+    return run is not None and runner.waiting_for_budget(settings(), run.id)
 
 
 def discover(
@@ -120,14 +162,17 @@ def discover(
                                              focus=focus or None, require_approval=require_approval)
     except runner.RunError as exc:
         fail(str(exc))
-    if cfg.redis_url:
-        status = _queue_and_follow(cfg, run_id, detach=detach, as_json=as_json)
-        if status is None:
-            return
-    else:
-        if not as_json:
-            console.print(f"run {run_id} started")
-        status = run_to_end(run_id, quiet=as_json)
+    launcher = start_run(cfg, run_id)
+    if detach:
+        if as_json:
+            print_json({"id": run_id, "status": "queued"})
+        else:
+            typer.echo(run_id)
+        return
+    if not as_json:
+        console.print(f"run {run_id} queued; following it (Ctrl-C stops following, not the run)"
+                      if cfg.redis_url else f"run {run_id} started")
+    status = follow_run(launcher, run_id, quiet=as_json)
     if as_json:
         with session() as db:
             print_json(run_queries.run_public(run_queries.get_run(db, run_id)))
@@ -139,32 +184,6 @@ def discover(
         finish_line(run_id, status)
     if status == "failed":
         raise typer.Exit(1)
-
-
-def _queue_and_follow(cfg: Any, run_id: str, *, detach: bool, as_json: bool) -> str | None:
-    """Scaled mode: a worker runs it; we follow its events (or return at once with --detach)."""
-    from redis.exceptions import RedisError
-
-    from reservoir.launcher import RqLauncher, RunBusyError
-
-    try:
-        launcher = RqLauncher(cfg)
-        launcher.launch(run_id)
-    except (runner.RunError, RunBusyError, RedisError) as exc:
-        fail(f"could not queue run {run_id}: {exc}")
-    if detach:
-        if as_json:
-            print_json({"id": run_id, "status": "queued"})
-        else:
-            typer.echo(run_id)
-        return None
-    if not as_json:
-        console.print(f"run {run_id} queued; following it (Ctrl-C stops following, not the run)")
-    try:
-        return launcher.follow(run_id, None if as_json else progress_printer)
-    except KeyboardInterrupt:
-        console.print(f"\nstopped following; the run goes on: reservoir runs show {run_id}")
-        raise typer.Exit(130) from None
 
 
 @app.command("list")
@@ -223,11 +242,13 @@ def resume(run_id: str) -> None:
 
 @app.command("cancel")
 def cancel(run_id: str) -> None:
-    """Cancel a run (a running one stops at its next step)."""
+    """Cancel a run (a queued one leaves the queue; a running one stops at its next step)."""
     try:
-        runner.request_cancel(settings(), run_id)
+        make_launcher(settings()).cancel(run_id)
     except runner.RunError as exc:
         fail(str(exc))
+    except RedisError as exc:
+        fail(f"could not reach the queue to cancel run {run_id}: {exc}")
     typer.echo(f"cancel requested for {run_id}")
 
 

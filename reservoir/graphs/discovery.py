@@ -30,11 +30,11 @@ from reservoir.memory.db import session_scope
 from reservoir.memory.models import (
     BusinessProfile,
     Opportunity,
-    Report,
     RoiEstimate,
     Run,
     Source,
 )
+from reservoir.memory.reports import set_report_status
 
 log = logging.getLogger(__name__)
 
@@ -219,8 +219,9 @@ async def budget_node(state: DiscoveryState, runtime: Runtime[Deps]) -> dict[str
     return {"phase": "scouting"}  # the supervisor sends a scouting phase on to the analyst
 
 
-def _opps_to_score(deps: Deps, touched: list[int], profile_ids: list[int]) -> list[int]:
-    """This run's opportunities, plus any live one a profile has no estimate for yet."""
+def opportunities_to_score(deps: Deps, touched: list[int], profile_ids: list[int]) -> list[int]:
+    """This run's opportunities, plus any live one a profile has no estimate for yet (or whose
+    estimate the profile's tracked actuals made stale); the report pass scores the same."""
     with session_scope(deps.settings) as session:
         live = session.exec(select(Opportunity.id).where(
             col(Opportunity.status).in_(["new", "approved"]))).all()
@@ -234,7 +235,7 @@ def _opps_to_score(deps: Deps, touched: list[int], profile_ids: list[int]) -> li
 async def roi_node(state: DiscoveryState, runtime: Runtime[Deps]) -> dict[str, Any]:
     deps = runtime.context
     profiles = state.get("profile_ids", [])
-    ids = _opps_to_score(deps, state.get("opportunity_ids", []), profiles)
+    ids = opportunities_to_score(deps, state.get("opportunity_ids", []), profiles)
     result = roi.score_opportunities(deps, ids, profiles, await roi.model_proposals(deps, ids))
     deps.emit("roi", "scored", {"opportunities": len(ids), "profiles": len(profiles)})
     return {**result, "phase": "scored"}
@@ -251,9 +252,7 @@ async def writer_node(state: DiscoveryState, runtime: Runtime[Deps]) -> dict[str
 
 def _set_report_status(deps: Deps, ids: list[int], status: str) -> None:
     with session_scope(deps.settings) as session:
-        for report in session.exec(select(Report).where(col(Report.id).in_(ids))).all():
-            report.status = status
-            session.add(report)
+        set_report_status(session, ids, status)
 
 
 async def approval_node(state: DiscoveryState, runtime: Runtime[Deps]) -> dict[str, Any]:

@@ -1,6 +1,8 @@
 """The runner: Run rows, checkpointed execution, events, resume, cancel and approval.
 
-The CLI, the API and the worker all call these functions; none of them holds logic of its own.
+A run is of a kind: ``discovery`` (the checkpointed graph) or ``report`` (the report pass);
+``execute_run`` dispatches on it. The launcher (reservoir/launcher.py) calls these for the CLI
+and the API, and the worker for the queue; none of them holds logic of its own.
 """
 
 from __future__ import annotations
@@ -8,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from langgraph.types import Command
@@ -16,6 +18,7 @@ from langgraph.types import Command
 from reservoir.config import Settings
 from reservoir.deps import Deps
 from reservoir.graphs.discovery import build_discovery_graph
+from reservoir.graphs.report import report_pass
 from reservoir.llm import LlmClient
 from reservoir.memory import runs as run_queries
 from reservoir.memory import sightings
@@ -56,6 +59,19 @@ def create_discovery_run(settings: Settings, *, sources: list[str] | None = None
             else require_approval,
         }
         run = run_queries.create_run(session, kind="discovery", trigger=trigger, params=params)
+        run_queries.add_event(session, run.id, "runner", "queued", {"params": params})
+        return run.id
+
+
+def create_report_run(settings: Settings, *, profile: str, trigger: str = "cli") -> str:
+    """Record a queued ``report`` run: a fresh report for one profile from what the reservoir
+    holds now (scored, written and published by the runner, like any run)."""
+    with session_scope(settings) as session:
+        found = all_profiles(session, [profile])
+        if not found:
+            raise RunError(f"no profile named {profile!r}")
+        params = {"profile_ids": [found[0].id], "profiles": [found[0].name]}
+        run = run_queries.create_run(session, kind="report", trigger=trigger, params=params)
         run_queries.add_event(session, run.id, "runner", "queued", {"params": params})
         return run.id
 
@@ -133,40 +149,66 @@ def _finish(settings: Settings, run_id: str, status: str, deps: Deps, counters: 
         run_queries.set_status(session, run, status, error=error)
 
 
+async def _execute_discovery(settings: Settings, run: Run, deps: Deps,
+                             resume_value: Any) -> tuple[str, dict[str, Any]]:
+    """The discovery graph from its checkpoint (or the start) to its end or its interrupt."""
+    config: dict[str, Any] = {"configurable": {"thread_id": run.id}, "recursion_limit": 200}
+    async with open_checkpointer(settings) as saver:
+        graph = build_discovery_graph().compile(checkpointer=saver)
+        graph_input = await _graph_input(graph, config, run, resume_value)
+        async for chunk in graph.astream(graph_input, config=config, context=deps,
+                                         stream_mode="updates"):
+            for node, update in chunk.items():
+                if node == "__interrupt__":
+                    continue
+                deps.emit(node, "step", _summarise_update(update))
+        snapshot = await graph.aget_state(config)
+    counters = dict(snapshot.values.get("counters", {}))
+    counters["reports"] = snapshot.values.get("report_ids", [])
+    counters["sources"] = snapshot.values.get("source_summaries", [])
+    counters["searches"] = searches_of(settings, run.id, snapshot.values)
+    if snapshot.interrupts:
+        return "interrupted", counters
+    if snapshot.values.get("decision") == "cancelled":
+        return "cancelled", counters
+    return "succeeded", counters
+
+
+async def _execute_report(settings: Settings, run: Run, deps: Deps,
+                          resume_value: Any) -> tuple[str, dict[str, Any]]:
+    """The report pass (no checkpoint: rerunning it reuses the report it already wrote)."""
+    profile_id = (run.params.get("profile_ids") or [None])[0]
+    return await report_pass(deps, run.id, profile_id, cancelled=lambda: _cancelled(settings, run.id))
+
+
+def _cancelled(settings: Settings, run_id: str) -> bool:
+    with session_scope(settings) as session:
+        run = session.get(Run, run_id)
+        return bool(run and run.cancel_requested)
+
+
+Executor = Callable[[Settings, Run, Deps, Any], Awaitable[tuple[str, dict[str, Any]]]]
+# What executes each kind of run (memory/models.RUN_KINDS; nothing records an `ask` or `eval`
+# run yet, so the runner refuses them with a clear RunError).
+EXECUTORS: dict[str, Executor] = {"discovery": _execute_discovery, "report": _execute_report}
+
+
 async def execute_run(settings: Settings, run_id: str, *, resume_value: Any = None,
                       on_event: EventCallback | None = None, **dep_overrides: Any) -> str:
-    """Run (or continue) a discovery run to its end or its interrupt; returns the status."""
+    """Run (or continue) a run of any kind to its end or its interrupt; returns the status."""
     with session_scope(settings) as session:
         run = _continuable(session, run_id)
+        if run.kind not in EXECUTORS:
+            raise RunError(f"run {run.id} is of kind {run.kind!r}, which the runner does not execute")
         run_id = run.id
         run.error, run.finished_at = None, None
         run_queries.set_status(session, run, "running")
     sink = EventSink(settings, run_id, on_event)
     deps = make_deps(settings, sink, **dep_overrides)
-    config: dict[str, Any] = {"configurable": {"thread_id": run_id}, "recursion_limit": 200}
     counters: dict[str, Any] = {}
     sink("runner", "started", {"resume": resume_value is not None})
     try:
-        async with open_checkpointer(settings) as saver:
-            graph = build_discovery_graph().compile(checkpointer=saver)
-            graph_input = await _graph_input(graph, config, run, resume_value)
-            async for chunk in graph.astream(graph_input, config=config, context=deps,
-                                             stream_mode="updates"):
-                for node, update in chunk.items():
-                    if node == "__interrupt__":
-                        continue
-                    sink(node, "step", _summarise_update(update))
-            snapshot = await graph.aget_state(config)
-        counters = dict(snapshot.values.get("counters", {}))
-        counters["reports"] = snapshot.values.get("report_ids", [])
-        counters["sources"] = snapshot.values.get("source_summaries", [])
-        counters["searches"] = searches_of(settings, run_id, snapshot.values)
-        if snapshot.interrupts:
-            status = "interrupted"
-        elif snapshot.values.get("decision") == "cancelled":
-            status = "cancelled"
-        else:
-            status = "succeeded"
+        status, counters = await EXECUTORS[run.kind](settings, run, deps, resume_value)
     except RunError:
         _finish(settings, run_id, "interrupted", deps, {})
         raise
@@ -217,6 +259,20 @@ def request_cancel(settings: Settings, run_id: str) -> str:
         return run.status
 
 
+def record_abandoned(settings: Settings, run_id: str, error: str) -> None:
+    """A run whose process stops under it: its closing event, then ``failed`` (a failed run
+    continues from its last checkpoint). A run that ended meanwhile keeps its status."""
+    with session_scope(settings) as session:
+        run = session.get(Run, run_id)
+        if run is None or run.status not in ("queued", "running"):
+            return
+    run_queries.record_event(settings, run_id, "runner", "failed", {"error": error})
+    with session_scope(settings, write=True) as session:
+        run = session.get(Run, run_id)
+        if run is not None and run.status in ("queued", "running"):
+            run_queries.set_status(session, run, "failed", error=error)
+
+
 def _continuable(session: Any, run_id: str) -> Run:
     """A failed run can continue too: from its last checkpoint."""
     run = run_queries.get_run(session, run_id)
@@ -230,3 +286,10 @@ def _continuable(session: Any, run_id: str) -> Run:
 def resumable(settings: Settings, run_id: str) -> Run:
     with session_scope(settings) as session:
         return _continuable(session, run_id)
+
+
+def waiting_for_budget(settings: Settings, run_id: str) -> bool:
+    """Whether the run's latest pause is the analyst's budget stop (not an approval)."""
+    with session_scope(settings) as session:
+        latest = run_queries.last_event_type(session, run_id, ("started", "budget_reached"))
+    return latest == "budget_reached"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from reservoir.config import Settings
 from reservoir.memory.models import BusinessProfile, Report
@@ -23,6 +23,13 @@ def list_reports(session: Session, *, profile_id: int | None = None, limit: int 
         statement = statement.where(Report.profile_id == profile_id)
     return paginate(session, statement, [Report.created_at.desc(), Report.id.desc()], limit,
                     offset)
+
+
+def set_report_status(session: Session, ids: list[int], status: str) -> None:
+    """Publish (or reject) reports: a run's writer, its approval and the report pass do."""
+    for report in session.exec(select(Report).where(col(Report.id).in_(ids))).all():
+        report.status = status
+        session.add(report)
 
 
 def export_report(settings: Settings, session: Session, report: Report) -> Path:

@@ -83,11 +83,13 @@ def record_event(settings: Settings, run_id: str, node: str, type_: str,
     raise AssertionError("unreachable")
 
 
-def last_event_type(session: Session, run_id: str, types: tuple[str, ...]) -> str | None:
-    """The type of the run's latest event among ``types`` (None if it has none of them)."""
-    return session.exec(select(RunEvent.type).where(
-        RunEvent.run_id == run_id, col(RunEvent.type).in_(types))
-        .order_by(col(RunEvent.seq).desc()).limit(1)).first()
+def last_event_type(session: Session, run_id: str,
+                    types: tuple[str, ...] | None = None) -> str | None:
+    """The type of the run's latest event (among ``types`` if given; None if it has none)."""
+    statement = select(RunEvent.type).where(RunEvent.run_id == run_id)
+    if types is not None:
+        statement = statement.where(col(RunEvent.type).in_(types))
+    return session.exec(statement.order_by(col(RunEvent.seq).desc()).limit(1)).first()
 
 
 def events_after(session: Session, run_id: str, after_seq: int = 0,

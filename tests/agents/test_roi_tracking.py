@@ -11,7 +11,7 @@ from sqlmodel import select
 from reservoir.agents import roi, writer
 from reservoir.config import Settings
 from reservoir.graphs import runner
-from reservoir.graphs.discovery import _opps_to_score
+from reservoir.graphs.discovery import opportunities_to_score
 from reservoir.memory.db import session_scope
 from reservoir.memory.documents import DocumentIn, upsert_document
 from reservoir.memory.implementations import TrackIn, track
@@ -68,7 +68,7 @@ def test_actuals_calibrate_the_next_projection_of_a_similar_opportunity(
         assert row.projected_hours_saved_week == 10.0  # the projection when tracking began
         assert row.started_at is not None and row.implemented_at is not None
 
-    stale = _opps_to_score(deps, [], [pid])
+    stale = opportunities_to_score(deps, [], [pid])
     assert b in stale and other not in stale  # only the implemented type is re-scored
     roi.score_opportunities(deps, stale, [pid])
     after_b = _estimate(settings, b, pid)

@@ -8,28 +8,19 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
-from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
 
 from reservoir.api.deps import AUTH, LauncherDep, PageDep, RunId, SessionDep, SettingsDep
 from reservoir.api.errors import ApiError, not_found
 from reservoir.api.schemas import Page, RunCreate, RunDetail, RunEventOut, RunKind, RunOut, RunStatus
 from reservoir.api.sse import SSEResponse, sse_comment, sse_event
-from reservoir.config import Settings
 from reservoir.graphs import runner
-from reservoir.launcher import RunBusyError, RunLauncher
+from reservoir.launcher import RunBusyError, RunFollower, RunLauncher
 from reservoir.memory import runs as run_queries
 from reservoir.memory.db import session_scope
-from reservoir.memory.models import Run, RunEvent
+from reservoir.memory.models import Run
 
 router = APIRouter(prefix="/runs", tags=["runs"], dependencies=AUTH)
-
-# A stream ends once the run stops moving: finished, or waiting for a person.
-ENDING_STATUSES = (*run_queries.FINAL_STATUSES, "interrupted")
-ENDING_EVENTS = {"succeeded", "failed", "cancelled", "interrupted", "cancel_requested"}
-# The runner sets the final status just before writing its last event: wait this long for it.
-END_GRACE_SECONDS = 2.0
-
 
 def _load(session: Any, run_id: str) -> Run:
     run = run_queries.get_run(session, run_id)
@@ -74,40 +65,27 @@ def get_run(run_id: RunId, session: SessionDep) -> RunDetail:
     return RunDetail(**RunOut.from_row(run).model_dump(), events=events)
 
 
-def _poll(settings: Settings, run_id: str, after: int) -> tuple[list[RunEventOut], str, str | None]:
-    """New events after ``after``, the run's status, and the type of its newest event."""
-    with session_scope(settings) as session:
-        events = [RunEventOut.from_row(e) for e in run_queries.events_after(session, run_id, after, 500)]
-        run = session.get(Run, run_id)
-        status = run.status if run else "failed"
-        latest = None
-        if status in ENDING_STATUSES:
-            latest = session.exec(select(RunEvent.type).where(RunEvent.run_id == run_id)
-                                  .order_by(RunEvent.seq.desc()).limit(1)).first()
-    return events, status, latest
-
-
-async def _event_stream(request: Request, settings: Settings, run_id: str, after: int) -> AsyncIterator[str]:
+async def _event_stream(request: Request, follower: RunFollower) -> AsyncIterator[str]:
+    """The launcher's follow loop, a poll at a time, with heartbeats between events: the stream
+    ends (an ``end`` event) exactly when `reservoir runs`' following would."""
     poll = request.app.state.sse_poll
     heartbeat = request.app.state.sse_heartbeat
     yield "retry: 2000\n\n"
     last_sent = time.monotonic()
-    ending_since: float | None = None
     while True:
-        events, status, latest = await run_in_threadpool(_poll, settings, run_id, after)
+        try:
+            events, ended = await run_in_threadpool(follower.poll)
+        except runner.RunError:  # the run is gone: nothing more will come
+            events, ended = [], "failed"
         for event in events:
-            yield sse_event(event.model_dump(mode="json"), event=event.type, id=event.seq)
-            after = event.seq
+            out = RunEventOut.from_row(event)
+            yield sse_event(out.model_dump(mode="json"), event=out.type, id=out.seq)
         now = time.monotonic()
         if events:
             last_sent = now
-        if status in ENDING_STATUSES and not events:
-            ending_since = ending_since or now
-            if latest in ENDING_EVENTS or now - ending_since >= END_GRACE_SECONDS:
-                yield sse_event({"run_id": run_id, "status": status}, event="end")
-                return
-        else:
-            ending_since = None
+        if ended is not None:
+            yield sse_event({"run_id": follower.run_id, "status": ended}, event="end")
+            return
         if now - last_sent >= heartbeat:
             yield sse_comment()
             last_sent = now
@@ -124,7 +102,7 @@ async def _event_stream(request: Request, settings: Settings, run_id: str, after
                                     "Ends with an `end` event when the run finishes or waits."}},
 )
 def run_events(
-    run_id: RunId, request: Request, settings: SettingsDep,
+    run_id: RunId, request: Request, settings: SettingsDep, launcher: LauncherDep,
     after: Annotated[int | None, Query(ge=0, description="Replay events after this seq.")] = None,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
 ) -> SSEResponse:
@@ -135,7 +113,8 @@ def run_events(
         after = int(last_event_id.strip())
     with session_scope(settings) as session:
         resolved = _load(session, run_id).id
-    return SSEResponse(_event_stream(request, settings, resolved, after or 0))
+    follower = RunFollower(settings, resolved, after=after or 0, is_active=launcher.is_active)
+    return SSEResponse(_event_stream(request, follower))
 
 
 @router.post("/{run_id}/resume", status_code=202, response_model=RunOut,
