@@ -8,10 +8,11 @@ from fastapi import APIRouter
 
 from reservoir.api.deps import AUTH, DbId, SessionDep, storable_ref
 from reservoir.api.errors import ApiError, not_found
-from reservoir.api.schemas import ImplementationIn, ImplementationOut, Page
+from reservoir.api.schemas import Page
 from reservoir.memory import implementations as impl
 from reservoir.memory import profiles as profile_queries
 from reservoir.memory.models import BusinessProfile
+from reservoir.memory.public import ImplementationPublic, ImplementationUpdate
 
 router = APIRouter(prefix="/profiles", tags=["implementations"], dependencies=AUTH)
 
@@ -23,20 +24,18 @@ def _profile(session: Any, ref: str) -> BusinessProfile:
     return profile
 
 
-@router.get("/{ref}/implementations", response_model=Page[ImplementationOut],
+@router.get("/{ref}/implementations", response_model=Page[ImplementationPublic],
             summary="A profile's tracked opportunities, projected next to actual")
 def list_implementations(ref: str, session: SessionDep) -> dict[str, Any]:
     profile = _profile(session, ref)
-    rows = impl.list_implementations(session, profile.id)
-    titles = impl.titles_of(session, rows)
-    items = [ImplementationOut(**impl.implementation_public(r, titles)) for r in rows]
+    items = impl.shown(session, impl.list_implementations(session, profile.id))
     return {"items": items, "total": len(items), "limit": len(items), "offset": 0}
 
 
-@router.put("/{ref}/implementations/{opportunity_id}", response_model=ImplementationOut,
+@router.put("/{ref}/implementations/{opportunity_id}", response_model=ImplementationPublic,
             summary="Bookmark, start, finish (with actuals) or abandon an opportunity")
-def track(ref: str, opportunity_id: DbId, body: ImplementationIn,
-          session: SessionDep) -> ImplementationOut:
+def track(ref: str, opportunity_id: DbId, body: ImplementationUpdate,
+          session: SessionDep) -> ImplementationPublic:
     profile = _profile(session, ref)
     try:
         row = impl.track(session, profile, opportunity_id, impl.TrackIn(**body.model_dump()))
@@ -44,4 +43,4 @@ def track(ref: str, opportunity_id: DbId, body: ImplementationIn,
         raise not_found(str(exc).removeprefix("no ")) from None
     except ValueError as exc:
         raise ApiError(422, str(exc)) from None
-    return ImplementationOut(**impl.implementation_public(row, impl.titles_of(session, [row])))
+    return impl.shown(session, [row])[0]
