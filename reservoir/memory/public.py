@@ -90,18 +90,9 @@ class RunPublic(RunBase):
     def _round_cost(cls, cost: float) -> float:
         return round(cost, 6)
 
-    @field_validator("params", "counters", mode="before")
-    @classmethod
-    def _empty_dict(cls, value: Any) -> Any:
-        return value or {}
-
 
 class RunEventPublic(RunEventBase):
     model_config = SHOWN
-    @field_validator("payload", mode="before")
-    @classmethod
-    def _empty_dict(cls, value: Any) -> Any:
-        return value or {}
 
 
 class RunDetail(RunPublic):
@@ -119,16 +110,6 @@ class SourcePublic(SourceBase):
     last_error: str | None
     backlog: int = Field(0, description="New items the last listing held beyond the per-run "
                                         "limit: the next run takes them.")
-
-    @field_validator("config", mode="before")
-    @classmethod
-    def _empty_dict(cls, value: Any) -> Any:
-        return value or {}
-
-    @field_validator("backlog", mode="before")
-    @classmethod
-    def _no_backlog(cls, value: Any) -> Any:
-        return value or 0
 
 
 class SourceCreate(SourceBase):
@@ -282,11 +263,6 @@ class ImplementationUpdate(SQLModel):
 class ReportPublic(ReportBase):
     model_config = SHOWN
     id: int
-
-    @field_validator("stats", mode="before")
-    @classmethod
-    def _empty_dict(cls, value: Any) -> Any:
-        return value or {}
 
 
 class ReportDetail(ReportPublic):
