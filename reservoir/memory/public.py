@@ -275,6 +275,7 @@ class ApiKeyPublic(ApiKeyBase):
     """Never the key nor its hash."""
 
     model_config = SHOWN
+
     @computed_field  # type: ignore[prop-decorator]
     @property
     def active(self) -> bool:
