@@ -155,8 +155,6 @@ LONG = 400
 # when that change lands, and leaves this list.
 LONG_PENDING = {
     "reservoir.agents.extractive": "being split at its sections",
-    "reservoir.agents.taxonomy": "reservoir/agents/ is being edited",
-    "reservoir.api.schemas": "being replaced by models beside each table",
 }
 
 

@@ -4,6 +4,9 @@ Every table is (regex, weight) pairs, matched case-insensitively on word boundar
 2–3 for phrases that almost decide the label on their own, 1–1.5 for typical words, 0.5 for
 words that only lean. Each pattern counts at most ``cap`` times per text, so one repeated word
 cannot outvote the rest.
+
+Over 400 lines: it is data (the tables) with the few functions that read them, kept together
+so a table and its weights are reviewed in one place.
 """
 
 from __future__ import annotations

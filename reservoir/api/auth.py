@@ -85,13 +85,3 @@ def revoke_api_key(session: Session, name: str) -> ApiKey:
 def list_api_keys(session: Session) -> list[ApiKey]:
     return list(session.exec(select(ApiKey).order_by(ApiKey.created_at, ApiKey.id)).all())
 
-
-def api_key_public(row: ApiKey) -> dict[str, object]:
-    """Never the hash: name, prefix (to recognise a key) and its life."""
-    return {
-        "name": row.name, "prefix": row.prefix,
-        "created_at": as_utc(row.created_at).isoformat() if row.created_at else None,
-        "last_used_at": as_utc(row.last_used_at).isoformat() if row.last_used_at else None,
-        "revoked_at": as_utc(row.revoked_at).isoformat() if row.revoked_at else None,
-        "active": row.revoked_at is None,
-    }

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import typer
 
 from reservoir.cli.common import (
@@ -19,22 +17,9 @@ from reservoir.cli.common import (
     shorten,
 )
 from reservoir.memory import documents as document_queries
-from reservoir.memory.models import Document
+from reservoir.memory.public import DocumentDetail, DocumentPublic, public_json
 
 app = typer.Typer(help="Browse stored documents.", no_args_is_help=True)
-
-
-def document_public(doc: Document, *, with_text: bool = False) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "id": doc.id, "url": doc.url, "title": doc.title, "source_id": doc.source_id,
-        "author": doc.author, "published_at": doc.published_at, "fetched_at": doc.fetched_at,
-        "points": doc.points, "comments": doc.comments, "language": doc.language,
-        "content_hash": doc.content_hash, "analysed_at": doc.analysed_at,
-        "chars": len(doc.text),
-    }
-    if with_text:
-        data["text"] = doc.text
-    return data
 
 
 @app.command("list")
@@ -45,7 +30,7 @@ def list_(
     """List documents, newest first."""
     with session() as db:
         page = document_queries.list_documents(db, source_id=source_id, limit=limit, offset=offset)
-        items = [document_public(d) for d in page.items]
+        items = [public_json(DocumentPublic, d) for d in page.items]
     if as_json:
         print_page(items, page.total)
         return
@@ -61,7 +46,7 @@ def show(ref: str = typer.Argument(..., help="Document id or url."), as_json: bo
         doc = document_queries.get_document(db, ref)
         if doc is None:
             fail(f"no document {ref!r}")
-        data = document_public(doc, with_text=True)
+        data = public_json(DocumentDetail, doc)
     if as_json:
         print_json(data)
         return

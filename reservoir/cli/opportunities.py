@@ -37,8 +37,7 @@ def list_(
                                          status=status, tool=tool)
     with session() as db:
         page = opp_queries.list_opportunities(db, query, limit=limit, offset=offset)
-        evidence = opp_queries.evidence_for(db, [o.id for o in page.items if o.id])
-        items = [opp_queries.to_public(o, evidence.get(o.id or 0, [])) for o in page.items]
+        items = [o.model_dump(mode="json") for o in opp_queries.with_evidence(db, page.items)]
     if as_json:
         print_page(items, page.total)
         return
@@ -55,8 +54,7 @@ def show(opp_id: int = typer.Argument(..., help="Opportunity id."), as_json: boo
         opp = db.get(Opportunity, opp_id)
         if opp is None:
             fail(f"no opportunity {opp_id}")
-        data = opp_queries.to_public(opp, opp_queries.evidence_for(db, [opp_id])[opp_id])
-        data["traces"] = field_traces(opp.tools, opp.industries, data["evidence"])
+        data = opp_queries.opportunity_detail(db, opp, field_traces).model_dump(mode="json")
     if as_json:
         print_json(data)
         return

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import typer
 
 from reservoir.cli.common import (
@@ -16,17 +14,10 @@ from reservoir.cli.common import (
     print_table,
     session,
 )
-from reservoir.memory.models import BusinessProfile
 from reservoir.memory.profiles import list_profiles, upsert_profile
+from reservoir.memory.public import ProfilePublic, public_json
 
 app = typer.Typer(help="Manage business profiles.", no_args_is_help=True)
-
-
-def profile_public(p: BusinessProfile) -> dict[str, Any]:
-    return {"id": p.id, "name": p.name, "industry": p.industry, "team_size": p.team_size,
-            "hourly_rate": p.hourly_rate, "current_tools": p.current_tools,
-            "challenges": p.challenges, "goals": p.goals, "headcount": p.headcount,
-            "monthly_volumes": p.monthly_volumes}
 
 
 def _csv(value: str | None) -> list[str]:
@@ -82,7 +73,7 @@ def add(
                                             appointments=appointments, tickets=tickets)})
         except ValueError as exc:
             fail(str(exc))
-        data = profile_public(profile)
+        data = public_json(ProfilePublic, profile)
     if as_json:
         print_json(data)
     else:
@@ -94,7 +85,7 @@ def list_(as_json: bool = JsonOpt, limit: int = LimitOpt, offset: int = OffsetOp
     """List business profiles."""
     with session() as db:
         page = list_profiles(db, limit=limit, offset=offset)
-        items = [profile_public(p) for p in page.items]
+        items = [public_json(ProfilePublic, p) for p in page.items]
     if as_json:
         print_page(items, page.total)
         return

@@ -35,6 +35,7 @@ from reservoir.launcher import (
 )
 from reservoir.memory import runs as run_queries
 from reservoir.memory import sightings
+from reservoir.memory.public import RunDetail, RunPublic, public_json
 
 app = typer.Typer(help="Inspect and control runs.", no_args_is_help=True)
 
@@ -175,7 +176,7 @@ def discover(
     status = follow_run(launcher, run_id, quiet=as_json)
     if as_json:
         with session() as db:
-            print_json(run_queries.run_public(run_queries.get_run(db, run_id)))
+            print_json(public_json(RunPublic, run_queries.get_run(db, run_id)))
     else:
         print_source_summary(run_id)
         with session() as db:
@@ -192,7 +193,7 @@ def list_(status: str = typer.Option(None, "--status"), as_json: bool = JsonOpt,
     """List runs, newest first."""
     with session() as db:
         page = run_queries.list_runs(db, status=status, limit=limit, offset=offset)
-        items = [run_queries.run_public(r) for r in page.items]
+        items = [public_json(RunPublic, r) for r in page.items]
     if as_json:
         print_page(items, page.total)
         return
@@ -208,9 +209,7 @@ def show(run_id: str, as_json: bool = JsonOpt) -> None:
         run = run_queries.get_run(db, run_id)
         if run is None:
             fail(f"no run {run_id!r}")
-        data = run_queries.run_public(run)
-        data["events"] = [{"seq": e.seq, "ts": e.ts, "node": e.node, "type": e.type,
-                           "payload": e.payload} for e in run_queries.events_after(db, run.id)]
+        data = public_json(RunDetail, run, events=run_queries.events_after(db, run.id))
         data["searches"] = sightings.with_documents(db, (run.counters or {}).get("searches", []))
     if as_json:
         print_json(data)

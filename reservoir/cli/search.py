@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from reservoir.cli.common import JsonOpt, console, print_page, print_table, session, settings, shorten
-from reservoir.memory.opportunities import evidence_for, to_public
+from reservoir.memory.opportunities import hits_public
 
 
 def search(
@@ -24,9 +24,7 @@ def search(
     with session() as db:
         hits = search_opportunities(settings(), query, filters, limit=limit + offset)[offset:]
         rows = load_opportunities(db, hits)
-        evidence = evidence_for(db, [o.id for _, o in rows])
-        items = [{**to_public(o, evidence.get(o.id, [])), "score": round(h.score, 6),
-                  "dense_rank": h.dense_rank, "lexical_rank": h.lexical_rank} for h, o in rows]
+        items = [hit.model_dump(mode="json") for hit in hits_public(db, rows)]
     if as_json:
         print_page(items, len(items))
         return

@@ -73,10 +73,11 @@ def apikey_create(name: str = typer.Argument(..., help="A unique name, e.g. the 
 @apikey_app.command("list")
 def apikey_list(as_json: bool = JsonOpt) -> None:
     """List keys (name, prefix, created, last used, revoked); never the keys themselves."""
-    from reservoir.api.auth import api_key_public, list_api_keys
+    from reservoir.api.auth import list_api_keys
+    from reservoir.memory.public import ApiKeyPublic, public_json
 
     with session() as db:
-        items = [api_key_public(row) for row in list_api_keys(db)]
+        items = [public_json(ApiKeyPublic, row) for row in list_api_keys(db)]
     if as_json:
         print_json({"items": items, "total": len(items)})
         return

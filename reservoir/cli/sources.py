@@ -20,19 +20,10 @@ from reservoir.cli.common import (
 )
 from reservoir.cli.runs import left_note
 from reservoir.memory import sources as source_queries
-from reservoir.memory.models import SOURCE_KINDS, Source
+from reservoir.memory.models import SOURCE_KINDS
+from reservoir.memory.public import SourcePublic, public_json
 
 app = typer.Typer(help="Manage the sources the scout reads.", no_args_is_help=True)
-
-
-def source_public(source: Source) -> dict[str, Any]:
-    return {
-        "id": source.id, "name": source.name, "kind": source.kind, "url": source.url,
-        "config": source.config, "active": source.active,
-        "last_fetched_at": source.last_fetched_at,
-        "consecutive_failures": source.consecutive_failures, "last_error": source.last_error,
-        "backlog": source.backlog,
-    }
 
 
 def _parse_config(raw: str | None) -> dict[str, Any]:
@@ -63,7 +54,7 @@ def add(
             source = source_queries.add_source(db, name, kind, url, options, active=not inactive)
         except source_queries.SourceExistsError as exc:
             fail(str(exc))
-        data = source_public(source)
+        data = public_json(SourcePublic, source)
     if as_json:
         print_json(data)
     else:
@@ -76,7 +67,7 @@ def list_(as_json: bool = JsonOpt, limit: int = LimitOpt, offset: int = OffsetOp
     listing still holds for the next run."""
     with session() as db:
         page = source_queries.list_sources(db, limit=limit, offset=offset)
-        items = [source_public(s) for s in page.items]
+        items = [public_json(SourcePublic, s) for s in page.items]
     if as_json:
         print_page(items, page.total)
         return

@@ -20,7 +20,7 @@ def _apply(opportunity_id: int, profile: str, change: impl.TrackIn, as_json: boo
         if found is None:
             fail(f"no profile named {profile!r}")
         row = impl.track(db, found, opportunity_id, change)
-        data = impl.implementation_public(row, impl.titles_of(db, [row]))
+        data = impl.shown(db, [row])[0].model_dump(mode="json")
     if as_json:
         print_json(data)
         return
@@ -77,9 +77,7 @@ def list_(profile: str = ProfileOpt, as_json: bool = JsonOpt) -> None:
         found = get_profile(db, profile)
         if found is None:
             fail(f"no profile named {profile!r}")
-        rows = impl.list_implementations(db, found.id)
-        titles = impl.titles_of(db, rows)
-        items = [impl.implementation_public(r, titles) for r in rows]
+        items = [i.model_dump(mode="json") for i in impl.shown(db, impl.list_implementations(db, found.id))]
     if as_json:
         print_page(items, len(items))
         return

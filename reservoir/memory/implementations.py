@@ -8,7 +8,6 @@ later projections of similar opportunities towards them (`agents/roi_range.py`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from sqlmodel import Session, select
 
@@ -20,6 +19,7 @@ from reservoir.memory.models import (
     RoiEstimate,
     utcnow,
 )
+from reservoir.memory.public import ImplementationPublic
 
 # Where each status may go next; abandoned work may be bookmarked again.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -119,21 +119,11 @@ def list_implementations(session: Session, profile_id: int | None = None,
                                                 Implementation.id.desc())).all())  # type: ignore[union-attr]
 
 
-def implementation_public(row: Implementation, titles: dict[int, str] | None = None
-                          ) -> dict[str, Any]:
-    """The row as the CLI and API show it."""
-    return {
-        "id": row.id, "profile_id": row.profile_id, "opportunity_id": row.opportunity_id,
-        "title": (titles or {}).get(row.opportunity_id), "status": row.status,
-        "bookmarked_at": row.bookmarked_at, "started_at": row.started_at,
-        "implemented_at": row.implemented_at, "abandoned_at": row.abandoned_at,
-        "actual_setup_hours": row.actual_setup_hours,
-        "actual_hours_saved_week": row.actual_hours_saved_week,
-        "actual_tool_cost_month": row.actual_tool_cost_month,
-        "projected_hours_saved_week": row.projected_hours_saved_week,
-        "projected_monthly_value": row.projected_monthly_value,
-        "notes": row.notes, "updated_at": row.updated_at,
-    }
+def shown(session: Session, rows: list[Implementation]) -> list[ImplementationPublic]:
+    """The rows as the CLI and the API show them, each with its opportunity's title."""
+    titles = titles_of(session, rows)
+    return [ImplementationPublic.model_validate(row, update={"title": titles.get(row.opportunity_id)})
+            for row in rows]
 
 
 def titles_of(session: Session, rows: list[Implementation]) -> dict[int, str]:

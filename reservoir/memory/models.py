@@ -3,7 +3,12 @@
 Constraints live in the schema, not in callers: unique canonical url and content hash,
 checked score ranges and enumerations, foreign keys. JSON columns hold small lists.
 
-Over 400 lines: every table in one module, so the schema and its foreign keys read in one place.
+An entity the API or the CLI shows has an ``XBase`` right above its table: the fields the
+table shares with its public shape. The table adds what stays inside (ids it is looked up by,
+hashes, bookkeeping); ``memory/public.py`` builds ``XPublic`` (output) and ``XCreate`` /
+``XUpdate`` (API input) on the same base, so a column is named and typed once.
+
+Over 400 lines: the whole schema is read in one place, each base beside its table.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
+from sqlmodel.sql.sqltypes import AutoString
 
 SOURCE_KINDS = ("rss", "atom", "hackernews", "reddit", "producthunt", "html", "sitemap", "folder",
                 "searxng")
@@ -69,15 +75,30 @@ def _json_dict() -> Any:
     return Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
-class Source(SQLModel, table=True):
-    __table_args__ = (CheckConstraint(_in("kind", SOURCE_KINDS), name="ck_source_kind"),)
+def _varchar(length: int, **kwargs: Any) -> Any:
+    """A VARCHAR(length) column (the DDL ``max_length`` gives) without a validation limit.
 
-    id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(index=True, unique=True, max_length=200)
-    kind: str = Field(max_length=32)
+    Base fields are validated when a public shape reads a row: a name stored longer than its
+    column (SQLite does not enforce lengths) must still be shown, never fail the read. Input
+    limits are the Create shapes' business.
+    """
+    return Field(sa_type=AutoString(length=length), **kwargs)
+
+
+class SourceBase(SQLModel):
+    """What a source is: given when it is registered, shown with its health."""
+
+    name: str = _varchar(200, index=True, unique=True)
+    kind: str = _varchar(32)
     url: str = Field(sa_column=Column(Text, nullable=False))
     config: dict[str, Any] = _json_dict()
     active: bool = True
+
+
+class Source(SourceBase, table=True):
+    __table_args__ = (CheckConstraint(_in("kind", SOURCE_KINDS), name="ck_source_kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
     rate_limit: float | None = None
     created_at: datetime = Field(default_factory=utcnow)
     last_fetched_at: datetime | None = None
@@ -120,34 +141,39 @@ class HttpCacheEntry(SQLModel, table=True):
     checked_at: datetime = Field(default_factory=utcnow)
 
 
-class Document(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
-    url: str = Field(index=True, unique=True, max_length=2048)
+class DocumentBase(SQLModel):
+    """A stored page as lists show it (its text and last diff are shown one at a time)."""
+
+    url: str = _varchar(2048, index=True, unique=True)
     source_id: int | None = Field(default=None, foreign_key="source.id", index=True,
                                   ondelete="SET NULL")
     title: str = Field(default="", sa_column=Column(Text, nullable=False))
-    text: str = Field(default="", sa_column=Column(Text, nullable=False))
     author: str | None = None
     published_at: datetime | None = None
     fetched_at: datetime = Field(default_factory=utcnow, index=True)
     points: int | None = None
     comments: int | None = None
-    content_hash: str = Field(index=True, unique=True, max_length=64)
-    language: str | None = Field(default=None, max_length=16)
+    content_hash: str = _varchar(64, index=True, unique=True)
+    language: str | None = _varchar(16, default=None)
+    analysed_at: datetime | None = None
+    # Change tracking: what the last fetch found (CHANGE_STATUSES) and when; when the text last
+    # changed, and a one-line note (lines added/removed, or why the document is gone).
+    change_status: str = _varchar(16, default="new", index=True)
+    status_at: datetime | None = None
+    changed_at: datetime | None = None
+    change_note: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class Document(DocumentBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    text: str = Field(default="", sa_column=Column(Text, nullable=False))
     signal: float | None = None
     # The run that stored or last changed it: that run analyses it (or any run, once the
     # storing run has ended without doing so).
     run_id: str | None = Field(default=None, index=True, max_length=64)
-    analysed_at: datetime | None = None
     analysis_version: str | None = None
-    # Change tracking: what the last fetch found (CHANGE_STATUSES) and when; when the text last
-    # changed, a bounded diff of that change, and a one-line note (lines added/removed, or why
-    # the document is gone).
-    change_status: str = Field(default="new", index=True, max_length=16)
-    status_at: datetime | None = None
-    changed_at: datetime | None = None
+    # A bounded diff of the last change of the text.
     change_diff: str | None = Field(default=None, sa_column=Column(Text))
-    change_note: str | None = Field(default=None, sa_column=Column(Text))
     # The link the source listed, when the page named another url as its canonical one.
     listed_url: str | None = Field(default=None, max_length=2048)
 
@@ -164,7 +190,36 @@ class DocumentChunk(SQLModel, table=True):
     text: str = Field(sa_column=Column(Text, nullable=False))
 
 
-class Opportunity(SQLModel, table=True):
+class OpportunityScores(SQLModel):
+    """The idea scores (0-100, None until scored): columns of the table, one object in public."""
+
+    market_size: int | None = None
+    competition: int | None = None
+    demand: int | None = None
+    monetization: int | None = None
+    feasibility: int | None = None
+    time_to_market: int | None = None
+    total_score: int | None = Field(default=None, index=True)
+
+
+class OpportunityBase(SQLModel):
+    """An automation opportunity as it is shown; its scores are in ``OpportunityScores``."""
+
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    summary: str = Field(default="", sa_column=Column(Text, nullable=False))
+    automation_type: str = _varchar(32, default="other", index=True)
+    industries: list[str] = _json_list()
+    tools: list[str] = _json_list()
+    steps: list[str] = _json_list()
+    prerequisites: list[str] = _json_list()
+    complexity: int = 5
+    mentions: int = 0
+    first_seen: datetime = Field(default_factory=utcnow, index=True)
+    last_seen: datetime = Field(default_factory=utcnow, index=True)
+    status: str = _varchar(16, default="new", index=True)
+
+
+class Opportunity(OpportunityBase, OpportunityScores, table=True):
     __table_args__ = (
         CheckConstraint(_in("automation_type", AUTOMATION_TYPES), name="ck_opp_type"),
         CheckConstraint(_in("status", OPPORTUNITY_STATUSES), name="ck_opp_status"),
@@ -177,30 +232,19 @@ class Opportunity(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(index=True, unique=True, max_length=200)
-    title: str = Field(sa_column=Column(Text, nullable=False))
-    summary: str = Field(default="", sa_column=Column(Text, nullable=False))
-    automation_type: str = Field(default="other", index=True, max_length=32)
-    industries: list[str] = _json_list()
-    tools: list[str] = _json_list()
-    steps: list[str] = _json_list()
-    prerequisites: list[str] = _json_list()
-    complexity: int = 5
-    mentions: int = 0
-    first_seen: datetime = Field(default_factory=utcnow, index=True)
-    last_seen: datetime = Field(default_factory=utcnow, index=True)
-    market_size: int | None = None
-    competition: int | None = None
-    demand: int | None = None
-    monetization: int | None = None
-    feasibility: int | None = None
-    time_to_market: int | None = None
-    total_score: int | None = Field(default=None, index=True)
-    status: str = Field(default="new", index=True, max_length=16)
     created_at: datetime = Field(default_factory=utcnow, index=True)
     updated_at: datetime = Field(default_factory=utcnow)
 
 
-class Evidence(SQLModel, table=True):
+class EvidenceBase(SQLModel):
+    """A quote and the document it is from (shown with that document's url and title)."""
+
+    document_id: int = Field(foreign_key="document.id", index=True, ondelete="CASCADE")
+    quote: str = Field(sa_column=Column(Text, nullable=False))
+    kind: str = _varchar(32, default="claim")
+
+
+class Evidence(EvidenceBase, table=True):
     """A verbatim quote of a document that supports an opportunity."""
 
     __table_args__ = (
@@ -209,23 +253,15 @@ class Evidence(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     opportunity_id: int = Field(foreign_key="opportunity.id", index=True, ondelete="CASCADE")
-    document_id: int = Field(foreign_key="document.id", index=True, ondelete="CASCADE")
-    quote: str = Field(sa_column=Column(Text, nullable=False))
     quote_hash: str = Field(max_length=64)
-    kind: str = Field(default="claim", max_length=32)
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class BusinessProfile(SQLModel, table=True):
-    __tablename__ = "business_profile"
-    __table_args__ = (
-        CheckConstraint("team_size >= 1", name="ck_profile_team"),
-        CheckConstraint("hourly_rate >= 0", name="ck_profile_rate"),
-    )
+class ProfileBase(SQLModel):
+    """A business as its owner describes it: everything the ROI is scaled by."""
 
-    id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(index=True, unique=True, max_length=200)
-    industry: str = Field(max_length=100)
+    name: str = _varchar(200, index=True, unique=True)
+    industry: str = _varchar(100)
     team_size: int = 1
     hourly_rate: float = 50.0
     current_tools: list[str] = _json_list()
@@ -236,20 +272,22 @@ class BusinessProfile(SQLModel, table=True):
     headcount: dict[str, int] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     monthly_volumes: dict[str, float] | None = Field(default=None,
                                                       sa_column=Column(JSON, nullable=True))
-    created_at: datetime = Field(default_factory=utcnow)
 
 
-class RoiEstimate(SQLModel, table=True):
-    __tablename__ = "roi_estimate"
+class BusinessProfile(ProfileBase, table=True):
+    __tablename__ = "business_profile"
     __table_args__ = (
-        UniqueConstraint("opportunity_id", "profile_id", name="uq_roi_opp_profile"),
-        CheckConstraint("confidence BETWEEN 0 AND 1", name="ck_roi_confidence"),
-        CheckConstraint("hours_saved_week >= 0 AND setup_hours >= 0 AND tool_cost_month >= 0",
-                        name="ck_roi_inputs"),
+        CheckConstraint("team_size >= 1", name="ck_profile_team"),
+        CheckConstraint("hourly_rate >= 0", name="ck_profile_rate"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    opportunity_id: int = Field(foreign_key="opportunity.id", index=True, ondelete="CASCADE")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class RoiEstimateBase(SQLModel):
+    """An opportunity's ROI for one profile, as shown beside the opportunity."""
+
     profile_id: int = Field(foreign_key="business_profile.id", index=True, ondelete="CASCADE")
     hours_saved_week: float
     hourly_value: float
@@ -259,8 +297,7 @@ class RoiEstimate(SQLModel, table=True):
     payback_months: float | None = None
     confidence: float
     assumptions: str = Field(default="", sa_column=Column(Text, nullable=False))
-    input_sources: dict[str, Any] = _json_dict()
-    method: str = Field(max_length=32)
+    method: str = _varchar(32)
     # roi-v2: the range from similar opportunities' figures, the fit to the profile and the
     # rank value (expected × fit × confidence); null on roi-v1 rows.
     low_monthly_value: float | None = None
@@ -275,25 +312,30 @@ class RoiEstimate(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
-IMPLEMENTATION_STATUSES = ("bookmarked", "in_progress", "implemented", "abandoned")
-
-
-class Implementation(SQLModel, table=True):
-    """A profile's implementation of an opportunity, with what it really took and saved."""
-
+class RoiEstimate(RoiEstimateBase, table=True):
+    __tablename__ = "roi_estimate"
     __table_args__ = (
-        UniqueConstraint("profile_id", "opportunity_id", name="uq_implementation"),
-        CheckConstraint(_in("status", IMPLEMENTATION_STATUSES), name="ck_impl_status"),
-        CheckConstraint("(actual_setup_hours IS NULL OR actual_setup_hours >= 0) AND "
-                        "(actual_hours_saved_week IS NULL OR actual_hours_saved_week >= 0) AND "
-                        "(actual_tool_cost_month IS NULL OR actual_tool_cost_month >= 0)",
-                        name="ck_impl_actuals"),
+        UniqueConstraint("opportunity_id", "profile_id", name="uq_roi_opp_profile"),
+        CheckConstraint("confidence BETWEEN 0 AND 1", name="ck_roi_confidence"),
+        CheckConstraint("hours_saved_week >= 0 AND setup_hours >= 0 AND tool_cost_month >= 0",
+                        name="ck_roi_inputs"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
+    opportunity_id: int = Field(foreign_key="opportunity.id", index=True, ondelete="CASCADE")
+    # Where each input came from (quoted, measured, default): the scorer's record, not shown.
+    input_sources: dict[str, Any] = _json_dict()
+
+
+IMPLEMENTATION_STATUSES = ("bookmarked", "in_progress", "implemented", "abandoned")
+
+
+class ImplementationBase(SQLModel):
+    """A profile's implementation of an opportunity, with what it really took and saved."""
+
     profile_id: int = Field(foreign_key="business_profile.id", index=True, ondelete="CASCADE")
     opportunity_id: int = Field(foreign_key="opportunity.id", index=True, ondelete="CASCADE")
-    status: str = Field(default="bookmarked", max_length=16)
+    status: str = _varchar(16, default="bookmarked")
     bookmarked_at: datetime = Field(default_factory=utcnow)
     started_at: datetime | None = None
     implemented_at: datetime | None = None
@@ -308,17 +350,26 @@ class Implementation(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
-class Run(SQLModel, table=True):
+class Implementation(ImplementationBase, table=True):
     __table_args__ = (
-        CheckConstraint(_in("kind", RUN_KINDS), name="ck_run_kind"),
-        CheckConstraint(_in("status", RUN_STATUSES), name="ck_run_status"),
+        UniqueConstraint("profile_id", "opportunity_id", name="uq_implementation"),
+        CheckConstraint(_in("status", IMPLEMENTATION_STATUSES), name="ck_impl_status"),
+        CheckConstraint("(actual_setup_hours IS NULL OR actual_setup_hours >= 0) AND "
+                        "(actual_hours_saved_week IS NULL OR actual_hours_saved_week >= 0) AND "
+                        "(actual_tool_cost_month IS NULL OR actual_tool_cost_month >= 0)",
+                        name="ck_impl_actuals"),
     )
 
-    id: str = Field(primary_key=True, max_length=64)
-    kind: str = Field(default="discovery", max_length=16)
-    trigger: str = Field(default="cli", max_length=16)
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class RunBase(SQLModel):
+    """A run as the dashboard and the CLI follow it."""
+
+    kind: str = _varchar(16, default="discovery")
+    trigger: str = _varchar(16, default="cli")
     params: dict[str, Any] = _json_dict()
-    status: str = Field(default="queued", index=True, max_length=16)
+    status: str = _varchar(16, default="queued", index=True)
     counters: dict[str, Any] = _json_dict()
     tokens_in: int = 0
     tokens_out: int = 0
@@ -330,52 +381,76 @@ class Run(SQLModel, table=True):
     finished_at: datetime | None = None
 
 
-class RunEvent(SQLModel, table=True):
+class Run(RunBase, table=True):
+    __table_args__ = (
+        CheckConstraint(_in("kind", RUN_KINDS), name="ck_run_kind"),
+        CheckConstraint(_in("status", RUN_STATUSES), name="ck_run_status"),
+    )
+
+    id: str = Field(primary_key=True, max_length=64)
+
+
+class RunEventBase(SQLModel):
+    """One step of a run: its place in the run, the node that wrote it and what happened."""
+
+    seq: int
+    ts: datetime = Field(default_factory=utcnow)
+    node: str = _varchar(64, default="")
+    type: str = _varchar(32)
+    payload: dict[str, Any] = _json_dict()
+
+
+class RunEvent(RunEventBase, table=True):
     __tablename__ = "run_event"
     __table_args__ = (UniqueConstraint("run_id", "seq", name="uq_run_event_seq"),)
 
     id: int | None = Field(default=None, primary_key=True)
     run_id: str = Field(foreign_key="run.id", index=True, ondelete="CASCADE")
-    seq: int
-    ts: datetime = Field(default_factory=utcnow)
-    node: str = Field(default="", max_length=64)
-    type: str = Field(max_length=32)
-    payload: dict[str, Any] = _json_dict()
 
 
 REPORT_STATUSES = ("draft", "published", "rejected")
 
 
-class Report(SQLModel, table=True):
+class ReportBase(SQLModel):
+    """A digest for one profile as lists show it (its Markdown is shown one at a time)."""
+
+    run_id: str | None = Field(default=None, foreign_key="run.id", index=True,
+                               ondelete="SET NULL")
+    profile_id: int = Field(foreign_key="business_profile.id", index=True, ondelete="CASCADE")
+    status: str = _varchar(16, default="draft")
+    period_start: datetime | None = None
+    period_end: datetime = Field(default_factory=utcnow)
+    opportunity_ids: list[int] = _json_list()
+    stats: dict[str, Any] = _json_dict()
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class Report(ReportBase, table=True):
     __table_args__ = (
         UniqueConstraint("run_id", "profile_id", name="uq_report_run_profile"),
         CheckConstraint(_in("status", REPORT_STATUSES), name="ck_report_status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    run_id: str | None = Field(default=None, foreign_key="run.id", index=True,
-                               ondelete="SET NULL")
-    profile_id: int = Field(foreign_key="business_profile.id", index=True, ondelete="CASCADE")
-    period_start: datetime | None = None
-    period_end: datetime = Field(default_factory=utcnow)
     markdown: str = Field(sa_column=Column(Text, nullable=False))
     html: str = Field(sa_column=Column(Text, nullable=False))
-    opportunity_ids: list[int] = _json_list()
-    stats: dict[str, Any] = _json_dict()
-    status: str = Field(default="draft", max_length=16)
-    created_at: datetime = Field(default_factory=utcnow, index=True)
 
 
-class ApiKey(SQLModel, table=True):
+class ApiKeyBase(SQLModel):
+    """A key as it may be shown: its name, the prefix to recognise it by, and its life."""
+
+    name: str = _varchar(100, index=True, unique=True)
+    prefix: str = _varchar(16)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class ApiKey(ApiKeyBase, table=True):
     __tablename__ = "api_key"
 
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(index=True, unique=True, max_length=100)
-    prefix: str = Field(max_length=16)
-    key_hash: str = Field(unique=True, max_length=128)
-    created_at: datetime = Field(default_factory=utcnow)
-    revoked_at: datetime | None = None
-    last_used_at: datetime | None = None
+    key_hash: str = Field(unique=True, max_length=128)  # never shown
 
 
 class LlmCacheEntry(SQLModel, table=True):

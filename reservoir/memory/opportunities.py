@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,12 +14,20 @@ from reservoir.memory.hashing import short_hash
 from reservoir.memory.models import (
     IDEA_SCORES,
     OPPORTUNITY_STATUSES,
+    BusinessProfile,
     Document,
     Evidence,
     Opportunity,
+    RoiEstimate,
     utcnow,
 )
 from reservoir.memory.pagination import Page, paginate
+from reservoir.memory.public import (
+    OpportunityDetail,
+    OpportunityHit,
+    OpportunityWithEvidence,
+    RoiEstimatePublic,
+)
 
 # The one opportunity filter (memory/filters.py), under the name the list query used.
 OpportunityQuery = OpportunityFilter
@@ -161,17 +170,40 @@ def evidence_for(session: Session, opp_ids: list[int]) -> dict[int, list[dict[st
     return out
 
 
-def to_public(opp: Opportunity, evidence: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """Stable field names for --json output and the API."""
-    data: dict[str, Any] = {
-        "id": opp.id, "title": opp.title, "summary": opp.summary,
-        "automation_type": opp.automation_type, "industries": opp.industries,
-        "tools": opp.tools, "steps": opp.steps, "prerequisites": opp.prerequisites,
-        "complexity": opp.complexity, "mentions": opp.mentions, "status": opp.status,
-        "first_seen": opp.first_seen.isoformat(), "last_seen": opp.last_seen.isoformat(),
-        "scores": {name: getattr(opp, name) for name in (*IDEA_SCORES, "total_score")},
-    }
-    if evidence is not None:
-        data["evidence"] = evidence
-    return data
 
+def with_evidence(session: Session, opps: list[Opportunity]) -> list[OpportunityWithEvidence]:
+    """A page of opportunities as lists show them: each with its evidence (one query)."""
+    evidence = evidence_for(session, [o.id for o in opps if o.id is not None])
+    return [OpportunityWithEvidence.model_validate(o, update={"evidence": evidence.get(o.id, [])})
+            for o in opps]
+
+
+def hits_public(session: Session, rows: list[tuple[Any, Opportunity]]) -> list[OpportunityHit]:
+    """Search hits (``(hit, opportunity)``, best first) with evidence, relevance and ranks."""
+    evidence = evidence_for(session, [o.id for _, o in rows if o.id is not None])
+    return [OpportunityHit.model_validate(o, update={
+        "evidence": evidence.get(o.id, []), "score": hit.score, "dense_rank": hit.dense_rank,
+        "lexical_rank": hit.lexical_rank}) for hit, o in rows]
+
+
+def roi_for(session: Session, opp_id: int) -> list[RoiEstimatePublic]:
+    """The opportunity's ROI for each profile, by profile name."""
+    rows = session.exec(
+        select(RoiEstimate, BusinessProfile.name)
+        .join(BusinessProfile, BusinessProfile.id == RoiEstimate.profile_id)
+        .where(RoiEstimate.opportunity_id == opp_id).order_by(BusinessProfile.name)
+    ).all()
+    return [RoiEstimatePublic.model_validate(roi, update={"profile_name": name}) for roi, name in rows]
+
+
+TraceFn = Callable[[list[str], list[str], list[dict[str, Any]]], dict[str, Any]]
+
+
+def opportunity_detail(session: Session, opp: Opportunity, trace: TraceFn) -> OpportunityDetail:
+    """One opportunity as the API and ``opportunities show`` give it: evidence, the sentence
+    naming each tool and industry (``trace``: the verifier's rules, which live above memory),
+    and its ROI per profile."""
+    evidence = evidence_for(session, [opp.id]).get(opp.id, []) if opp.id is not None else []
+    return OpportunityDetail.model_validate(opp, update={
+        "evidence": evidence, "traces": trace(opp.tools, opp.industries, evidence),
+        "roi": roi_for(session, opp.id) if opp.id is not None else []})

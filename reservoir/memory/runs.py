@@ -108,13 +108,3 @@ def list_runs(session: Session, *, status: str | None = None, kind: str | None =
         statement = statement.where(Run.kind == kind)
     return paginate(session, statement, [Run.created_at.desc(), Run.id.desc()], limit, offset)
 
-
-def run_public(run: Run) -> dict[str, Any]:
-    return {
-        "id": run.id, "kind": run.kind, "trigger": run.trigger, "status": run.status,
-        "params": run.params, "counters": run.counters, "tokens_in": run.tokens_in,
-        "tokens_out": run.tokens_out, "cost_usd": round(run.cost_usd, 6), "error": run.error,
-        "created_at": run.created_at.isoformat(),
-        "started_at": run.started_at.isoformat() if run.started_at else None,
-        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-    }

@@ -8,9 +8,8 @@ from urllib.parse import quote
 import httpx
 from fastapi import FastAPI
 
-from reservoir.api import schemas
 from reservoir.api.deps import SessionDep
-from reservoir.memory import models
+from reservoir.memory import models, public
 
 
 def assert_error(response: httpx.Response, status: int, code: str | None = None) -> dict:
@@ -23,12 +22,13 @@ def assert_error(response: httpx.Response, status: int, code: str | None = None)
 
 
 def test_literals_match_the_schema_enumerations() -> None:
-    assert get_args(schemas.AutomationType) == models.AUTOMATION_TYPES
-    assert get_args(schemas.OpportunityStatus) == models.OPPORTUNITY_STATUSES
-    assert get_args(schemas.RunStatus) == models.RUN_STATUSES
-    assert get_args(schemas.RunKind) == models.RUN_KINDS
-    assert get_args(schemas.SourceKind) == models.SOURCE_KINDS
-    assert get_args(schemas.VolumeKind) == models.VOLUME_KINDS
+    assert get_args(public.AutomationType) == models.AUTOMATION_TYPES
+    assert get_args(public.OpportunityStatus) == models.OPPORTUNITY_STATUSES
+    assert get_args(public.RunStatus) == models.RUN_STATUSES
+    assert get_args(public.RunKind) == models.RUN_KINDS
+    assert get_args(public.SourceKind) == models.SOURCE_KINDS
+    assert get_args(public.VolumeKind) == models.VOLUME_KINDS
+    assert get_args(public.ImplementationStatus) == models.IMPLEMENTATION_STATUSES
 
 
 BAD_PAGING = ["limit=0", "limit=501", "limit=abc", "limit=-1", "offset=-1", "offset=x", "limit=1e3",

@@ -6,54 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel
 
 from reservoir.agents import tracking_view
 from reservoir.api.deps import AUTH, DbId, SessionDep, storable_ref
 from reservoir.api.errors import ApiError, not_found
-from reservoir.api.schemas import ImplementationIn, ImplementationOut, Page
+from reservoir.api.schemas import Page, TrackingOut
 from reservoir.memory import implementations as impl
 from reservoir.memory import profiles as profile_queries
 from reservoir.memory.models import BusinessProfile
+from reservoir.memory.public import ImplementationPublic, ImplementationUpdate
 
 router = APIRouter(prefix="/profiles", tags=["implementations"], dependencies=AUTH)
-
-
-# The view's response shapes live here while api/schemas.py is being changed elsewhere.
-class TrackedRow(BaseModel):
-    """One implemented opportunity: the projection when tracking began and what was measured."""
-
-    n: int
-    opportunity_id: int
-    title: str | None
-    automation_type: str
-    projected: float | None
-    actual: float
-    setup: float | None
-    tools: float | None
-    projected_value: float | None
-    actual_value: float | None
-    value_note: str
-
-
-class CalibrationRow(BaseModel):
-    """Measured implementations of one automation type (every profile's) and their weight."""
-
-    automation_type: str
-    hours_actuals: int
-    setup_actuals: int
-    tool_cost_actuals: int
-    measured_weight: float
-
-
-class TrackingOut(BaseModel):
-    profile_id: int
-    profile: str
-    rows: list[TrackedRow]
-    calibration: list[CalibrationRow]
-    calibration_prior: float
-    weeks_per_month: float
-    svg: str
 
 
 def _profile(session: Any, ref: str) -> BusinessProfile:
@@ -63,20 +26,18 @@ def _profile(session: Any, ref: str) -> BusinessProfile:
     return profile
 
 
-@router.get("/{ref}/implementations", response_model=Page[ImplementationOut],
+@router.get("/{ref}/implementations", response_model=Page[ImplementationPublic],
             summary="A profile's tracked opportunities, projected next to actual")
 def list_implementations(ref: str, session: SessionDep) -> dict[str, Any]:
     profile = _profile(session, ref)
-    rows = impl.list_implementations(session, profile.id)
-    titles = impl.titles_of(session, rows)
-    items = [ImplementationOut(**impl.implementation_public(r, titles)) for r in rows]
+    items = impl.shown(session, impl.list_implementations(session, profile.id))
     return {"items": items, "total": len(items), "limit": len(items), "offset": 0}
 
 
-@router.put("/{ref}/implementations/{opportunity_id}", response_model=ImplementationOut,
+@router.put("/{ref}/implementations/{opportunity_id}", response_model=ImplementationPublic,
             summary="Bookmark, start, finish (with actuals) or abandon an opportunity")
-def track(ref: str, opportunity_id: DbId, body: ImplementationIn,
-          session: SessionDep) -> ImplementationOut:
+def track(ref: str, opportunity_id: DbId, body: ImplementationUpdate,
+          session: SessionDep) -> ImplementationPublic:
     profile = _profile(session, ref)
     try:
         row = impl.track(session, profile, opportunity_id, impl.TrackIn(**body.model_dump()))
@@ -84,7 +45,7 @@ def track(ref: str, opportunity_id: DbId, body: ImplementationIn,
         raise not_found(str(exc).removeprefix("no ")) from None
     except ValueError as exc:
         raise ApiError(422, str(exc)) from None
-    return ImplementationOut(**impl.implementation_public(row, impl.titles_of(session, [row])))
+    return impl.shown(session, [row])[0]
 
 
 @router.get("/{ref}/tracking", response_model=TrackingOut,

@@ -10,9 +10,10 @@ from sqlmodel import Session
 
 from reservoir.api.deps import AUTH, DbId, OptionalId, PageDep, SessionDep
 from reservoir.api.errors import not_found
-from reservoir.api.schemas import Page, ReportDetail, ReportOut
+from reservoir.api.schemas import Page
 from reservoir.memory import reports as report_queries
 from reservoir.memory.models import Report
+from reservoir.memory.public import ReportDetail, ReportPublic
 
 router = APIRouter(prefix="/reports", tags=["reports"], dependencies=AUTH)
 
@@ -27,10 +28,10 @@ def _load(session: Session, report_id: int) -> Report:
     return report
 
 
-@router.get("", response_model=Page[ReportOut], summary="List reports, newest first")
+@router.get("", response_model=Page[ReportPublic], summary="List reports, newest first")
 def list_reports(session: SessionDep, page: PageDep, profile_id: OptionalId = None) -> dict[str, Any]:
     found = report_queries.list_reports(session, profile_id=profile_id, limit=page.limit, offset=page.offset)
-    return page.page([ReportOut.from_row(r) for r in found.items], found.total)
+    return page.page([ReportPublic.model_validate(r) for r in found.items], found.total)
 
 
 @router.get("/{report_id:int}.html", response_class=HTMLResponse, summary="A report as HTML")
@@ -45,4 +46,4 @@ def report_markdown(report_id: DbId, session: SessionDep) -> PlainTextResponse:
 
 @router.get("/{report_id:int}", response_model=ReportDetail, summary="A report as JSON")
 def get_report(report_id: DbId, session: SessionDep) -> ReportDetail:
-    return ReportDetail.from_row(_load(session, report_id))
+    return ReportDetail.model_validate(_load(session, report_id))

@@ -12,13 +12,14 @@ from starlette.concurrency import run_in_threadpool
 
 from reservoir.api.deps import AUTH, LauncherDep, PageDep, RunId, SessionDep, SettingsDep
 from reservoir.api.errors import ApiError, not_found
-from reservoir.api.schemas import Page, RunCreate, RunDetail, RunEventOut, RunKind, RunOut, RunStatus
+from reservoir.api.schemas import Page, RunCreate
 from reservoir.api.sse import SSEResponse, sse_comment, sse_event
 from reservoir.graphs import runner
 from reservoir.launcher import RunBusyError, RunFollower, RunLauncher
 from reservoir.memory import runs as run_queries
 from reservoir.memory.db import session_scope
 from reservoir.memory.models import Run
+from reservoir.memory.public import RunDetail, RunEventPublic, RunKind, RunPublic, RunStatus
 
 router = APIRouter(prefix="/runs", tags=["runs"], dependencies=AUTH)
 
@@ -36,8 +37,8 @@ def _launch(launcher: RunLauncher, run_id: str, resume_value: Any = None) -> Non
         raise ApiError(409, str(exc), code="run_busy") from None
 
 
-@router.post("", status_code=202, response_model=RunOut, summary="Start a discovery run")
-def start_run(body: RunCreate, settings: SettingsDep, launcher: LauncherDep, response: Response) -> RunOut:
+@router.post("", status_code=202, response_model=RunPublic, summary="Start a discovery run")
+def start_run(body: RunCreate, settings: SettingsDep, launcher: LauncherDep, response: Response) -> RunPublic:
     """Records a queued run and starts it in the background; follow it at ``/runs/{id}/events``."""
     try:
         run_id = runner.create_discovery_run(
@@ -48,21 +49,20 @@ def start_run(body: RunCreate, settings: SettingsDep, launcher: LauncherDep, res
     _launch(launcher, run_id)
     response.headers["Location"] = f"/api/v1/runs/{run_id}"
     with session_scope(settings) as session:
-        return RunOut.from_row(_load(session, run_id))
+        return RunPublic.model_validate(_load(session, run_id))
 
 
-@router.get("", response_model=Page[RunOut], summary="List runs, newest first")
+@router.get("", response_model=Page[RunPublic], summary="List runs, newest first")
 def list_runs(session: SessionDep, page: PageDep, status: RunStatus | None = None,
               kind: RunKind | None = None) -> dict[str, Any]:
     found = run_queries.list_runs(session, status=status, kind=kind, limit=page.limit, offset=page.offset)
-    return page.page([RunOut.from_row(r) for r in found.items], found.total)
+    return page.page([RunPublic.model_validate(r) for r in found.items], found.total)
 
 
 @router.get("/{run_id}", response_model=RunDetail, summary="One run with its events")
 def get_run(run_id: RunId, session: SessionDep) -> RunDetail:
     run = _load(session, run_id)
-    events = [RunEventOut.from_row(e) for e in run_queries.events_after(session, run.id)]
-    return RunDetail(**RunOut.from_row(run).model_dump(), events=events)
+    return RunDetail.model_validate(run, update={"events": run_queries.events_after(session, run.id)})
 
 
 async def _event_stream(request: Request, follower: RunFollower) -> AsyncIterator[str]:
@@ -78,7 +78,7 @@ async def _event_stream(request: Request, follower: RunFollower) -> AsyncIterato
         except runner.RunError:  # the run is gone: nothing more will come
             events, ended = [], "failed"
         for event in events:
-            out = RunEventOut.from_row(event)
+            out = RunEventPublic.model_validate(event)
             yield sse_event(out.model_dump(mode="json"), event=out.type, id=out.seq)
         now = time.monotonic()
         if events:
@@ -117,9 +117,9 @@ def run_events(
     return SSEResponse(_event_stream(request, follower))
 
 
-@router.post("/{run_id}/resume", status_code=202, response_model=RunOut,
+@router.post("/{run_id}/resume", status_code=202, response_model=RunPublic,
              summary="Continue an unfinished run from its last checkpoint")
-def resume_run(run_id: RunId, session: SessionDep, launcher: LauncherDep) -> RunOut:
+def resume_run(run_id: RunId, session: SessionDep, launcher: LauncherDep) -> RunPublic:
     run = _load(session, run_id)
     if run.status in run_queries.FINAL_STATUSES:
         raise ApiError(409, f"run {run.id} already {run.status}", code="run_finished")
@@ -127,11 +127,11 @@ def resume_run(run_id: RunId, session: SessionDep, launcher: LauncherDep) -> Run
         raise ApiError(409, f"run {run.id} is waiting for approval: approve or reject it",
                        code="run_waiting")
     _launch(launcher, run.id)
-    return RunOut.from_row(run)
+    return RunPublic.model_validate(run)
 
 
-@router.post("/{run_id}/cancel", status_code=202, response_model=RunOut, summary="Cancel a run")
-def cancel_run(run_id: RunId, session: SessionDep, launcher: LauncherDep) -> RunOut:
+@router.post("/{run_id}/cancel", status_code=202, response_model=RunPublic, summary="Cancel a run")
+def cancel_run(run_id: RunId, session: SessionDep, launcher: LauncherDep) -> RunPublic:
     """A queued or waiting run ends now; a running one stops at its next step."""
     run = _load(session, run_id)
     try:
@@ -139,24 +139,24 @@ def cancel_run(run_id: RunId, session: SessionDep, launcher: LauncherDep) -> Run
     except runner.RunError as exc:
         raise ApiError(409, str(exc), code="run_finished") from None
     session.refresh(run)
-    return RunOut.from_row(run)
+    return RunPublic.model_validate(run)
 
 
-def _decide(run_id: str, session: Any, launcher: RunLauncher, approved: bool) -> RunOut:
+def _decide(run_id: str, session: Any, launcher: RunLauncher, approved: bool) -> RunPublic:
     run = _load(session, run_id)
     if run.status != "interrupted":
         raise ApiError(409, f"run {run.id} is {run.status}, not waiting for approval", code="run_not_waiting")
     _launch(launcher, run.id, {"approved": approved})
-    return RunOut.from_row(run)
+    return RunPublic.model_validate(run)
 
 
-@router.post("/{run_id}/approve", status_code=202, response_model=RunOut,
+@router.post("/{run_id}/approve", status_code=202, response_model=RunPublic,
              summary="Approve a waiting run: its reports are published")
-def approve_run(run_id: RunId, session: SessionDep, launcher: LauncherDep) -> RunOut:
+def approve_run(run_id: RunId, session: SessionDep, launcher: LauncherDep) -> RunPublic:
     return _decide(run_id, session, launcher, True)
 
 
-@router.post("/{run_id}/reject", status_code=202, response_model=RunOut,
+@router.post("/{run_id}/reject", status_code=202, response_model=RunPublic,
              summary="Reject a waiting run: its reports are not published")
-def reject_run(run_id: RunId, session: SessionDep, launcher: LauncherDep) -> RunOut:
+def reject_run(run_id: RunId, session: SessionDep, launcher: LauncherDep) -> RunPublic:
     return _decide(run_id, session, launcher, False)
