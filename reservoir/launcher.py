@@ -251,46 +251,46 @@ class RqLauncher:
 
     def __init__(self, settings: Settings, connection: Redis | None = None, *,
                  retry_intervals: tuple[int, ...] | None = None) -> None:
-        from reservoir import queue as worker
+        from reservoir import queue
 
         self.settings = settings
-        self.connection = connection or worker.redis_connection(settings)
-        self.retry_intervals = retry_intervals or worker.RETRY_INTERVALS
+        self.connection = connection or queue.redis_connection(settings)
+        self.retry_intervals = retry_intervals or queue.RETRY_INTERVALS
 
     def launch(self, run_id: str, *, resume_value: Any = None) -> None:
         """Enqueue the run (its job id is ``run-<id>``); RunBusyError if a job of it is active."""
-        from reservoir import queue as worker
+        from reservoir import queue
 
         run_id = _check_launchable(self.settings, run_id, resume_value)
         guard = f"reservoir:launch:{run_id}"
         if not self.connection.set(guard, "1", nx=True, ex=30):
             raise RunBusyError(f"run {run_id} is being launched")
         try:
-            previous = worker.fetch_run_job(self.connection, run_id)
+            previous = queue.fetch_run_job(self.connection, run_id)
             if previous is not None:
-                if previous.get_status(refresh=True).value in worker.ACTIVE_JOB_STATES:
+                if previous.get_status(refresh=True).value in queue.ACTIVE_JOB_STATES:
                     raise RunBusyError(f"run {run_id} is already {previous.get_status().value} "
                                        "on the queue")
                 previous.delete()  # a finished/failed job of an earlier launch; the run row keeps its story
-            worker.enqueue_run(self.connection, self.settings, run_id, resume_value=resume_value,
+            queue.enqueue_run(self.connection, self.settings, run_id, resume_value=resume_value,
                                retry_intervals=self.retry_intervals)
         finally:
             self.connection.delete(guard)
 
     def job_state(self, run_id: str) -> str | None:
-        from reservoir import queue as worker
+        from reservoir import queue
 
-        return worker.job_state(self.connection, run_id)
+        return queue.job_state(self.connection, run_id)
 
     def is_active(self, run_id: str) -> bool:
-        from reservoir import queue as worker
+        from reservoir import queue
 
-        return worker.is_job_active(self.connection, run_id)
+        return queue.is_job_active(self.connection, run_id)
 
     def active(self) -> list[str]:
-        from reservoir import queue as worker
+        from reservoir import queue
 
-        registry = worker.run_queue(self.connection).started_job_registry
+        registry = queue.run_queue(self.connection).started_job_registry
         return [job_id.removeprefix("run-") for job_id in registry.get_job_ids(cleanup=False)
                 if job_id.startswith("run-")]
 
@@ -300,15 +300,15 @@ class RqLauncher:
         run is resumable from its last checkpoint, but is recorded as cancelled)."""
         from rq.command import send_stop_job_command
 
-        from reservoir import queue as worker
+        from reservoir import queue
 
         run_id = runner.resumable(self.settings, run_id).id
         status = runner.request_cancel(self.settings, run_id)
-        job = worker.fetch_run_job(self.connection, run_id)
+        job = queue.fetch_run_job(self.connection, run_id)
         state = job.get_status(refresh=True).value if job is not None else None
-        if job is not None and state in worker.ACTIVE_JOB_STATES - {"started"}:
+        if job is not None and state in queue.ACTIVE_JOB_STATES - {"started"}:
             job.cancel()
-            worker.mark_failed(self.settings, run_id, "cancelled before it started",
+            queue.mark_failed(self.settings, run_id, "cancelled before it started",
                                reason="cancelled")
         elif job is not None and state == "started" and force:
             send_stop_job_command(self.connection, job.id)
@@ -350,13 +350,13 @@ def build_cron_scheduler(settings: Settings, connection: Redis | None = None,
                          name: str = "") -> Any:
     """RQ's cron scheduler (made safe to run twice) enqueueing `scheduled_discovery`.
 
-    Here rather than in worker.py: the task goes through the launcher, and the launcher uses
-    the worker's queue helpers, so the dependency points one way (launcher → worker).
+    Here rather than in the queue package: the task goes through the launcher, and the launcher uses
+    the queue helpers, so the dependency points one way (launcher → queue).
     """
-    from reservoir import queue as worker
+    from reservoir import queue
 
-    scheduler = worker.ReservoirCronScheduler(
-        connection=connection or worker.redis_connection(settings), name=name)
-    scheduler.register(scheduled_discovery, worker.QUEUE_NAME, cron=settings.schedule_cron,
-                       job_timeout=worker.SCHEDULE_JOB_TIMEOUT, name=worker.SCHEDULE_NAME)
+    scheduler = queue.ReservoirCronScheduler(
+        connection=connection or queue.redis_connection(settings), name=name)
+    scheduler.register(scheduled_discovery, queue.QUEUE_NAME, cron=settings.schedule_cron,
+                       job_timeout=queue.SCHEDULE_JOB_TIMEOUT, name=queue.SCHEDULE_NAME)
     return scheduler

@@ -15,7 +15,7 @@ from reservoir.cli.main import app
 from reservoir.config import load_settings
 from reservoir.memory.db import session_scope
 from reservoir.memory.models import Report, Run
-from reservoir.worker import fetch_run_job
+from reservoir.queue import fetch_run_job
 
 runner = CliRunner()
 
