@@ -16,6 +16,8 @@ from reservoir.agents.lexical import numbers_in, support
 from reservoir.agents.relevance import Candidate
 
 NOTHING = "The reservoir holds nothing relevant to this question yet."
+RELAXED_TOOL = ("None of the reservoir's sources on this names {tool}, so the answer is not limited "
+                "to it: check that the sources above apply to {tool}.")
 _SPACES = re.compile(r"\s+")
 
 

@@ -57,6 +57,7 @@ class Turn:
     followup: bool = False
     rank_by: str | None = None  # "cost": the previous answer's opportunities, cheapest first
     within: list[int] = field(default_factory=list)  # opportunity ids the question points back at
+    relaxed: list[str] = field(default_factory=list)  # filters left out: nothing relevant passed
 
     def as_state(self) -> dict[str, Any]:
         return {"query": self.query, "applied": self.filters, "followup": self.followup,

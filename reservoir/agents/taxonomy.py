@@ -96,7 +96,8 @@ TYPE_KEYWORDS: dict[str, tuple[Weighted, ...]] = {
         (r"where is my order|WISMO|order status", 2), (r"enquir\w*|inquir\w*", 1),
         (r"voicemails?|missed calls?|phone calls?", 1.5), (r"receptionists?|front desk", 1),
         (rf"(?:keep|kept|keeps|keeping) {_WHO} (?:updated|informed|in the loop)", 2.5),
-        (r"messages?|messaging", 0.5), (r"conversations?", 0.5),
+        # "message" alone only leans: in developer text a message is data passed between steps.
+        (r"messages?|messaging", 0.25), (r"conversations?", 0.5),
     ),
     "document_automation": (
         (r"invoice (?:processing|capture|data)|accounts payable", 2.5), (r"invoices?", 1),

@@ -111,9 +111,10 @@ def collect(deps: Deps, query: str, filters: dict[str, Any], vector: list[float]
     opp_hits = (_search_opps(deps, query, filters, vector) if not within
                 else [SearchHit(id=i, score=1.0) for i in within])
     strict = _strict(filters) or bool(within)
-    # A tool the question names, that no stored opportunity carries, still has passages
-    # naming it: the tool then narrows the passages instead of ruling everything out.
-    tool_in_passages = (not opp_hits and not within and filters.get("tool")
+    # A tool the question names is also named by passages whose opportunity does not list it
+    # ("YakChat adds SMS to Microsoft Teams" under an opportunity tagged YakChat): with the
+    # tool as the only strict filter, passages that name it are candidates too.
+    tool_in_passages = (not within and filters.get("tool")
                         and not _strict({k: v for k, v in filters.items() if k != "tool"}))
     chunk_hits = [] if strict and not tool_in_passages else search_chunks(
         deps.settings, query, ChunkFilters(), limit=SEARCH_DEPTH, store=store,
@@ -140,17 +141,32 @@ def collect(deps: Deps, query: str, filters: dict[str, Any], vector: list[float]
 
 
 def scored_candidates(deps: Deps, turn: Turn) -> tuple[list[Candidate], dict[int, Any]]:
-    """Every candidate sentence for the turn, scored and best first (the sweep reuses this)."""
+    """Every candidate sentence for the turn, scored and best first (the sweep reuses this).
+
+    A tool the question names narrows the search; when nothing relevant names it, the tool
+    is left out (``turn.relaxed``) and the answer says so: a page that does the job without
+    naming the tool it runs on ("use the CSV node") beats "nothing relevant".
+    """
     store = deps.vector_store()
     vector = store.embedder.embed_query(turn.query)
-    candidates, costs = collect(deps, turn.query, turn.filters, vector, turn.within)
+    scored, costs = _scored(deps, turn.query, turn.filters, vector, turn.within)
+    if turn.filters.get("tool") and not turn.within and not relevance.select(scored):
+        relaxed = {k: v for k, v in turn.filters.items() if k != "tool"}
+        scored, costs = _scored(deps, turn.query, relaxed, vector, turn.within)
+        turn.relaxed = ["tool"]
+    return scored, costs
+
+
+def _scored(deps: Deps, query: str, filters: dict[str, Any], vector: list[float],
+            within: list[int]) -> tuple[list[Candidate], dict[int, Any]]:
+    candidates, costs = collect(deps, query, filters, vector, within)
     names = [[t for t in (c.title, c.opportunity_title) if t] for c in candidates]
     flat = sentence_vectors(deps, [c.text for c in candidates] + [t for n in names for t in n])
     vectors, titles, at = flat[:len(candidates)], [], len(candidates)
     for n in names:
         titles.append(flat[at:at + len(n)])
         at += len(n)
-    return relevance.score(turn.query, vector, candidates, vectors, titles), costs
+    return relevance.score(query, vector, candidates, vectors, titles), costs
 
 
 def sentence_vectors(deps: Deps, texts: list[str]) -> list[Any]:
@@ -220,6 +236,8 @@ def _retrieve(state: AskState, deps: Deps) -> dict[str, Any]:
                 "opportunity_ids": opp_ids or turn.within}
     selected = relevance.select(candidates)
     text, citations = answers.compose(selected)
+    if selected and turn.relaxed:
+        text += "\n\n" + answers.RELAXED_TOOL.format(tool=turn.filters["tool"])
     opp_ids = list(dict.fromkeys(c.opportunity_id for c in selected if c.opportunity_id))
     return {"hits": _hits(selected), "citations": citations, "draft": text,
             "opportunity_ids": opp_ids}

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlmodel import delete, select
 
-from reservoir.agents import relevance
+from reservoir.agents import answers, relevance
 from reservoir.agents.extractive import split_sentences
 from reservoir.config import Settings
 from reservoir.demo.server import DemoServer
@@ -76,3 +76,28 @@ def test_a_new_process_answers_without_embedding_stored_sentences(
     again, embedded = _ask_fresh(discovered)
     assert embedded == [] and again == from_store, "what ask embedded on a miss is stored"
 
+
+
+def _tools(settings: Settings) -> set[str]:
+    with session_scope(settings) as session:
+        return {t for tools in session.exec(select(Opportunity.tools)).all() for t in tools}
+
+
+def test_a_tool_nothing_relevant_names_is_left_out_and_the_answer_says_so(
+        discovered: Settings) -> None:
+    """The tool narrows the search when a relevant source names it; otherwise the answer comes
+    from the unfiltered search with a line saying the tool was left out — never a silent
+    "nothing relevant" while the reservoir holds the answer, and never an invented one."""
+    deps = make_deps(discovered)
+    plain = asyncio.run(ask(discovered, "How do dental clinics reduce no-shows?", deps=deps))
+    assert plain.citations
+    named = [t for t in plain.citations[0].get("tools", []) or [] if t in _tools(discovered)]
+    unrelated = sorted(_tools(discovered) - set(named) - {"Twilio", "Acuity Scheduling"})[0]
+    relaxed = asyncio.run(ask(discovered, f"How do dental clinics reduce no-shows with {unrelated}?",
+                              deps=deps))
+    assert relaxed.citations and relaxed.answer.endswith(
+        answers.RELAXED_TOOL.format(tool=unrelated))
+    assert relaxed.citations[0]["url"] == plain.citations[0]["url"]
+    nothing = asyncio.run(ask(discovered, f"How do I bake sourdough bread with {unrelated}?",
+                              deps=deps))
+    assert nothing.citations == [] and nothing.answer == answers.NOTHING
