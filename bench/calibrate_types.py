@@ -5,7 +5,7 @@
 Runs the no-model analyst (extraction, then the verification layer) on the demo and
 hand-written splits of the extract task — ``extract.jsonl`` (source demo / handwritten) and
 ``extract-fresh.jsonl`` (hand-written paragraphs written apart from the corpus) — and prints
-type accuracy per split for the current constants of ``reservoir.agents.extractive``; with
+type accuracy per split for the current constants of ``reservoir.agents.extractive.passages``; with
 ``--grid`` for every combination of EMB_WEIGHT, OTHER_SIM and STRONG_SIM, best first by the
 mean over the splits (each split weighs the same, so the small hand-written sets count as much
 as the demo). Never run on real-text test data: it tunes.
@@ -17,8 +17,8 @@ import argparse
 import itertools
 import statistics
 
-from reservoir.agents import extractive
 from reservoir.agents.analyst import DocView, extractive_findings, has_signal, verify_all
+from reservoir.agents.extractive import passages
 from reservoir.config import Settings
 from reservoir.evals.metrics import type_accuracy
 from reservoir.evals.tasks import DATASETS_DIR, load_jsonl
@@ -61,7 +61,7 @@ def main() -> None:
     results = []
     for values in itertools.product(*GRID.values()):
         for name, value in zip(GRID, values, strict=True):
-            setattr(extractive, name, value)
+            setattr(passages, name, value)
         scores = measure(data)
         results.append((statistics.mean(scores.values()), dict(zip(GRID, values, strict=True)),
                          scores))

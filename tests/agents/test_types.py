@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from reservoir.agents import extractive, prototypes
-from reservoir.agents.extractive import extract_candidates
-from reservoir.agents.taxonomy import INDUSTRY, TYPES
+from reservoir.agents import prototypes
+from reservoir.agents.extractive import extract_candidates, passages
+from reservoir.agents.taxonomy import AUTOMATION_TYPES, INDUSTRY, TYPES
 
 # Phrases of single demo pages that once were rules of their own (issue 11).
 PAGE_PHRASES = ("pick a slot", "roast plan", "site diaries", "post-surgery", "on-time report",
@@ -21,7 +21,7 @@ def test_no_pattern_is_a_single_page_phrase(phrase: str) -> None:
 
 
 def test_prototypes_are_general_and_cover_every_type() -> None:
-    assert set(prototypes.PROTOTYPES) == set(extractive.AUTOMATION_TYPES) - {"other"}
+    assert set(prototypes.PROTOTYPES) == set(AUTOMATION_TYPES) - {"other"}
     for kind, sentences in prototypes.PROTOTYPES.items():
         assert 3 <= len(sentences) <= 6, kind
         for sentence in sentences:
@@ -57,9 +57,9 @@ def test_meaning_decides_when_keywords_do_not() -> None:
 
 def test_weak_similarity_without_keywords_is_other(monkeypatch: pytest.MonkeyPatch) -> None:
     """Under OTHER_SIM and without deciding keywords, a passage's type is "other"."""
-    monkeypatch.setattr(extractive, "OTHER_SIM", 0.99)
+    monkeypatch.setattr(passages, "OTHER_SIM", 0.99)
     scores = {"workflow_optimization": 0.75}
     sim = dict.fromkeys(prototypes.TYPE_ORDER, 0.2)
-    assert extractive._kind(scores, sim, keywords=0.75) == "other"
-    assert extractive._kind(scores, sim, keywords=3.0) == "workflow_optimization"
-    assert extractive._kind(scores, {}, keywords=0.75) == "workflow_optimization"
+    assert passages.combined_kind(scores, sim, keywords=0.75) == "other"
+    assert passages.combined_kind(scores, sim, keywords=3.0) == "workflow_optimization"
+    assert passages.combined_kind(scores, {}, keywords=0.75) == "workflow_optimization"
