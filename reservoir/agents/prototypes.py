@@ -5,8 +5,10 @@ lesson times from the open hours I publish" names no scheduling keyword but mean
 scheduling. Each type is described by a handful of general sentences (true of any business,
 taken from no document); a passage's similarity to a type is its best cosine to them. The
 extractive strategy combines these similarities with its keyword scores (see
-``extractive._classify``); the weights and the threshold under which a passage's type is
-``other`` are calibrated by ``bench/calibrate_types.py`` on the demo and hand-written splits.
+``extractive.passages.classify_passages``); the weights and the threshold under which a
+passage's type is ``other`` are calibrated by ``bench/calibrate_types.py`` on the demo and
+hand-written splits. The prototypes of watching, notifying, file handling and app-to-app
+plumbing follow the type definitions of ``evals/LABELLING.md`` and were checked on real-dev.
 
 The bundled all-MiniLM-L6-v2 is loaded once per process, offline. When it cannot be loaded,
 or ``RESERVOIR_TYPE_EMBEDDINGS=0``, every call returns None and classification falls back
