@@ -32,12 +32,13 @@ def test_literals_match_the_schema_enumerations() -> None:
     assert get_args(public.SourceKind) == models.SOURCE_KINDS
     assert get_args(public.VolumeKind) == models.VOLUME_KINDS
     assert get_args(public.ImplementationStatus) == models.IMPLEMENTATION_STATUSES
+    assert get_args(public.DeliveryStatus) == models.DELIVERY_STATUSES
 
 
 BAD_PAGING = ["limit=0", "limit=501", "limit=abc", "limit=-1", "offset=-1", "offset=x", "limit=1e3",
               "limit=" + "9" * 40]
 LISTS = ["/api/v1/opportunities", "/api/v1/runs", "/api/v1/documents", "/api/v1/sources", "/api/v1/profiles",
-         "/api/v1/reports"]
+         "/api/v1/reports", "/api/v1/deliveries"]
 
 
 async def test_bad_paging_is_422(client: httpx.AsyncClient) -> None:
