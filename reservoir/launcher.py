@@ -333,17 +333,24 @@ def make_launcher(settings: Settings, **dep_overrides: Any) -> RunLauncher:
     return InProcessLauncher(settings, **dep_overrides)
 
 
-def scheduled_discovery(tick: str | None = None) -> str | None:
-    """The RQ task the cron scheduler enqueues: record the nightly run and queue it."""
-    from reservoir.config import load_settings
+def queue_scheduled_run(settings: Settings, launcher: RqLauncher, *,
+                        tick: str | None = None) -> str | None:
+    """Record the nightly run and queue it, unless a schedule run is still on the queue; its
+    id, or None when skipped (one place for the cron task and `reservoir schedule --once`)."""
     from reservoir.queue.schedule import start_scheduled_run
 
-    settings = load_settings()
-    launcher = RqLauncher(settings)
     run_id = start_scheduled_run(settings, tick=tick, alive=lambda run: launcher.is_active(run.id))
     if run_id is not None:
         launcher.launch(run_id)
     return run_id
+
+
+def scheduled_discovery(tick: str | None = None) -> str | None:
+    """The RQ task the cron scheduler enqueues: record the nightly run and queue it."""
+    from reservoir.config import load_settings
+
+    settings = load_settings()
+    return queue_scheduled_run(settings, RqLauncher(settings), tick=tick)
 
 
 def build_cron_scheduler(settings: Settings, connection: Redis | None = None,

@@ -20,6 +20,7 @@ from reservoir.config import Settings, load_settings
 from reservoir.demo import demo_profiles
 from reservoir.digests import deliver_digests
 from reservoir.graphs.runner import create_discovery_run, execute_run
+from reservoir.launcher import InProcessLauncher
 from reservoir.memory.db import session_scope
 from reservoir.memory.models import Delivery, Report, Run, RunEvent
 from reservoir.memory.profiles import upsert_profile
@@ -138,7 +139,7 @@ def test_scheduled_run_sends_each_profile_digest(settings: Settings, page_site: 
     pages.set(f"/{PAGE_SITE_FILES[0]}", status, html.replace(
         "<p>Start with the reminders", "<p>The practice now also texts a review link after "
         "every visit, and reviews doubled.</p>\n<p>Start with the reminders", 1))
-    run_id, status = run_schedule_tick(config)
+    run_id, status = run_schedule_tick(config, InProcessLauncher(config))
     assert status == "succeeded"
 
     with session_scope(config) as session:

@@ -190,7 +190,7 @@ async def scout_source(task: ScoutTask, deps: Deps) -> dict[str, Any]:
         skipped=result.skipped, left=result.left, changed=counts["updated"], gone=gone)
     deps.emit("scout", "source_done", {**summary, "document_ids": fresh})
     return {
-        "source_summaries": [summary], "new_document_ids": fresh,
+        "source_summaries": [summary],
         "counters": {"documents_fetched": len(result.items), "documents_new": len(fresh),
                      "documents_unchanged": summary["unchanged"],
                      "documents_duplicate": counts["duplicate"], "items_failed": len(errors),

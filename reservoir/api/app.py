@@ -26,6 +26,7 @@ from reservoir.api.metrics import Metrics, MetricsMiddleware
 from reservoir.api.routes import (
     ask,
     dashboard,
+    deliveries,
     documents,
     health,
     implementations,
@@ -104,7 +105,7 @@ def create_app(settings: Settings | None = None, *, launcher: RunLauncher | None
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
 
     for module in (runs, ask, opportunities, documents, sources, profiles, implementations,
-                   reports, tools):
+                   reports, deliveries, tools):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(openai_compat.router, prefix="/v1")
     app.include_router(health.router)

@@ -33,10 +33,35 @@ class Page(BaseModel, Generic[T]):
 # Runs -----------------------------------------------------------------------------------------
 
 class RunCreate(StrictModel):
-    sources: list[Name] | None = Field(None, max_length=200, description="Source names; default all active.")
-    profiles: list[Name] | None = Field(None, max_length=200, description="Profile names; default all.")
-    focus: list[ShortText] | None = Field(None, max_length=20, description="Focus areas for searches.")
-    require_approval: bool | None = Field(None, description="Pause before publishing reports.")
+    """A run to start: ``discovery`` (the default) over sources and profiles, or ``report``: a
+    fresh report for one ``profile`` from what the reservoir holds now, as `reservoir report`
+    writes. Each kind takes only its own fields (``misplaced`` says which one does not fit)."""
+
+    kind: Literal["discovery", "report"] = Field("discovery", description="What the run does.")
+    sources: list[Name] | None = Field(None, max_length=200, description="discovery: source names; "
+                                       "default all active.")
+    profiles: list[Name] | None = Field(None, max_length=200, description="discovery: profile "
+                                        "names; default all.")
+    focus: list[ShortText] | None = Field(None, max_length=20, description="discovery: focus "
+                                          "areas for searches.")
+    require_approval: bool | None = Field(None, description="discovery: pause before "
+                                          "publishing reports.")
+    profile: Name | None = Field(None, description="report (required): the name of the profile "
+                                 "to report on.")
+
+    def misplaced(self) -> tuple[str, str] | None:
+        """The first field that does not fit this kind of run and why, or None: one clear 422
+        rather than an option silently ignored."""
+        if self.kind == "discovery":
+            if self.profile is not None:
+                return "profile", "only for kind 'report'; a discovery run takes 'profiles' (a list)"
+            return None
+        if self.profile is None:
+            return "profile", "a report run needs the name of the profile to report on"
+        for name in ("sources", "profiles", "focus", "require_approval"):
+            if getattr(self, name) is not None:
+                return name, "not an option of a report run (it takes 'profile' only)"
+        return None
 
 
 # Ask ------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import typer
 from reservoir.cli import (
     ask,
     demo,
+    digests,
     documents,
     evals,
     opportunities,
@@ -36,6 +37,7 @@ app.add_typer(runs.app, name="runs")
 app.add_typer(evals.app, name="eval")
 app.add_typer(tools.app, name="tools")
 app.add_typer(track.app, name="track")
+app.add_typer(digests.app, name="digests")
 app.command("discover")(runs.discover)
 app.command("demo")(demo.demo)
 app.command("report")(demo.report)

@@ -52,7 +52,7 @@ def add(
     with session() as db:
         try:
             source = source_queries.add_source(db, name, kind, url, options, active=not inactive)
-        except source_queries.SourceExistsError as exc:
+        except (source_queries.SourceExistsError, source_queries.InvalidSourceError) as exc:
             fail(str(exc))
         data = public_json(SourcePublic, source)
     if as_json:

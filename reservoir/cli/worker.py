@@ -66,36 +66,36 @@ def schedule(
     log_level: str = typer.Option("warning", "--log-level"),
 ) -> None:
     """The nightly discovery without Redis: run RESERVOIR_SCHEDULE_CRON ticks in this process."""
+    from reservoir.launcher import InProcessLauncher, RqLauncher, queue_scheduled_run
     from reservoir.queue.schedule import next_tick, run_schedule_loop, run_schedule_tick
 
     cfg = settings()
     _logging(log_level)
     if once and cfg.redis_url:
-        from reservoir.launcher import RqLauncher
-        from reservoir.queue.schedule import start_scheduled_run
-
-        launcher = RqLauncher(cfg)
-        run_id = start_scheduled_run(cfg, tick=None, alive=lambda run: launcher.is_active(run.id))
-        if run_id:
-            launcher.launch(run_id)
+        run_id = queue_scheduled_run(cfg, RqLauncher(cfg))
         _report(run_id, "queued" if run_id else None, as_json)
         return
     if cfg.redis_url:
         fail("RESERVOIR_REDIS_URL is set: run `reservoir scheduler` (and `reservoir worker`) "
              "instead, or `reservoir schedule --once` to queue one run now")
-    if once:
-        run_id, status = run_schedule_tick(cfg)
-        _report(run_id, status, as_json)
-        if status == "failed":
-            raise typer.Exit(1)
-        return
-    console.print(f"schedule {cfg.schedule_cron!r} (local time); next run at "
-                  f"{next_tick(cfg.schedule_cron).astimezone():%Y-%m-%d %H:%M %Z}. Ctrl-C stops.")
+    launcher = InProcessLauncher(cfg)
     try:
-        run_schedule_loop(cfg, on_tick=lambda due, run_id, status: console.print(
+        if once:
+            run_id, status = run_schedule_tick(cfg, launcher)
+            _report(run_id, status, as_json)
+            if status == "failed":
+                raise typer.Exit(1)
+            return
+        console.print(f"schedule {cfg.schedule_cron!r} (local time); next run at "
+                      f"{next_tick(cfg.schedule_cron).astimezone():%Y-%m-%d %H:%M %Z}. "
+                      "Ctrl-C stops.")
+        run_schedule_loop(cfg, launcher, on_tick=lambda due, run_id, status: console.print(
             f"{due.astimezone():%Y-%m-%d %H:%M} run {run_id or '-'}: {status or 'skipped'}",
             highlight=False))
     except KeyboardInterrupt:
+        # The run executes in a thread of this process: recorded failed, resumable from its
+        # last checkpoint, as the runner recorded it when it ran on this thread.
+        launcher.abandon("KeyboardInterrupt: stopped from the terminal")
         console.print("stopped")
 
 

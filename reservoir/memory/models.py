@@ -467,15 +467,9 @@ class LlmCacheEntry(SQLModel, table=True):
 DELIVERY_STATUSES = ("sent", "failed")
 
 
-class Delivery(SQLModel, table=True):
+class DeliveryBase(SQLModel):
     """One digest sent (or given up on) through one channel: retries are counted, not rows."""
 
-    __table_args__ = (
-        UniqueConstraint("report_id", "channel", name="uq_delivery_report_channel"),
-        CheckConstraint(_in("status", DELIVERY_STATUSES), name="ck_delivery_status"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
     run_id: str | None = Field(default=None, foreign_key="run.id", index=True, ondelete="SET NULL")
     report_id: int = Field(foreign_key="report.id", index=True, ondelete="CASCADE")
     profile_id: int | None = Field(default=None, foreign_key="business_profile.id",
@@ -487,6 +481,15 @@ class Delivery(SQLModel, table=True):
     error: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = Field(default_factory=utcnow, index=True)
     sent_at: datetime | None = None
+
+
+class Delivery(DeliveryBase, table=True):
+    __table_args__ = (
+        UniqueConstraint("report_id", "channel", name="uq_delivery_report_channel"),
+        CheckConstraint(_in("status", DELIVERY_STATUSES), name="ck_delivery_status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
 
 
 class SentenceVector(SQLModel, table=True):

@@ -27,6 +27,7 @@ from sqlmodel import Field, SQLModel
 
 from reservoir.memory.models import (
     ApiKeyBase,
+    DeliveryBase,
     DocumentBase,
     EvidenceBase,
     ImplementationBase,
@@ -54,6 +55,7 @@ VolumeKind = Literal["leads", "invoices", "appointments", "tickets"]
 SourceKind = Literal["rss", "atom", "hackernews", "reddit", "producthunt", "html", "sitemap", "folder",
                      "searxng"]
 ImplementationStatus = Literal["bookmarked", "in_progress", "implemented", "abandoned"]
+DeliveryStatus = Literal["sent", "failed"]
 
 STRICT = ConfigDict(extra="forbid")
 # A public field is always in the answer, default or not: the OpenAPI schema says so.
@@ -267,6 +269,22 @@ class ReportPublic(ReportBase):
 
 class ReportDetail(ReportPublic):
     markdown: str
+
+
+# Deliveries -----------------------------------------------------------------------------------
+
+class DeliveryPublic(DeliveryBase):
+    """A digest's delivery through one channel: ``target`` is the recipients or the webhook's
+    host (never its path, which may hold a secret), ``error`` the first line of the last one."""
+
+    model_config = SHOWN
+    id: int
+    error: str | None = Field(None, description="The first line of the last failure, if any.")
+
+    @field_validator("error")
+    @classmethod
+    def _first_line(cls, error: str | None) -> str | None:
+        return error.splitlines()[0] if error else None
 
 
 # API keys -------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlmodel import Session, select
 
@@ -14,14 +15,47 @@ class SourceExistsError(ValueError):
     pass
 
 
+class InvalidSourceError(ValueError):
+    """A source field that cannot work for its kind; ``field`` names it (the API's 422 does)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+def check_source_url(kind: str, url: str) -> str:
+    """The url, stripped, if the kind's adapter can read it (reservoir/tools/sources/); else
+    InvalidSourceError naming the field. Checked when a source is registered, by the CLI and
+    the API alike, rather than failing on every run: a folder reads a path on this machine (or
+    a file:// url to one); every other kind fetches an http(s) url."""
+    if kind not in SOURCE_KINDS:
+        raise InvalidSourceError("kind", f"unknown source kind {kind!r}; choose one of "
+                                 f"{', '.join(SOURCE_KINDS)}")
+    url = url.strip()
+    if not url:
+        raise InvalidSourceError("url", "a folder source needs a path" if kind == "folder"
+                                 else f"a {kind} source needs an http(s) url")
+    parts = urlsplit(url)
+    if kind == "folder":
+        if parts.scheme == "file" and (parts.netloc not in ("", "localhost") or not parts.path):
+            raise InvalidSourceError("url", "a file:// url must name a path on this machine")
+        if parts.scheme not in ("", "file") and "://" in url:
+            raise InvalidSourceError("url", "a folder source needs a path on this machine (or a "
+                                     "file:// url to one), not a web url")
+        return url
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidSourceError("url", f"a {kind} source needs an http(s) url with a host, "
+                                 "such as https://example.com/feed.xml")
+    return url
+
+
 def add_source(
     session: Session, name: str, kind: str, url: str, config: dict[str, Any] | None = None,
     *, active: bool = True, replace: bool = False,
 ) -> Source:
-    if kind not in SOURCE_KINDS:
-        raise ValueError(f"unknown source kind {kind!r}; choose one of {', '.join(SOURCE_KINDS)}")
-    if not url.strip():
-        raise ValueError("a source needs a url (or a folder path)")
+    """Register (or with ``replace``, re-register) a source; InvalidSourceError for a kind or
+    url its adapter cannot read, SourceExistsError for a taken name."""
+    url = check_source_url(kind, url)
     existing = session.exec(select(Source).where(Source.name == name)).first()
     if existing and not replace:
         raise SourceExistsError(f"a source named {name!r} already exists")

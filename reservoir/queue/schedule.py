@@ -2,15 +2,16 @@
 
 With Redis, ``ReservoirCronScheduler`` enqueues each tick once however many schedulers run
 (the task itself, ``launcher.scheduled_discovery``, goes through the launcher). Without Redis,
-``run_schedule_loop`` sleeps to each tick and runs it in this process. Both record the run
-with ``start_scheduled_run``, which never lets two schedule runs overlap.
+``run_schedule_loop`` sleeps to each tick and runs it in this process, through the in-process
+launcher its caller passes in (the launcher imports this module, so it is handed over rather
+than imported). Both record the run with ``start_scheduled_run``, which never lets two
+schedule runs overlap.
 
 Imports stay light at module level: the scheduler process imports this and never runs a graph.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
 from collections.abc import Callable
@@ -28,6 +29,8 @@ from reservoir.memory.models import Run, as_utc, utcnow
 
 if TYPE_CHECKING:
     from rq.cron import CronJob
+
+    from reservoir.launcher import RunLauncher
 
 log = logging.getLogger(__name__)
 
@@ -128,20 +131,22 @@ def next_tick(cron: str, after: datetime | None = None) -> datetime:
     return datetime.fromtimestamp(local.timestamp(), tz=UTC)
 
 
-def run_schedule_tick(settings: Settings, *, tick: str | None = None,
+def run_schedule_tick(settings: Settings, launcher: RunLauncher, *, tick: str | None = None,
                       on_event: Callable[[dict[str, Any]], None] | None = None
                       ) -> tuple[str | None, str | None]:
-    """One tick without a queue: record the run and execute it here; (run id, status)."""
-    from reservoir.graphs import runner
-
+    """One tick without a queue: record the run, start it through ``launcher`` (the
+    in-process one) and follow it to its end, ``on_event`` seeing each of its events from the
+    first; (run id, status), or (None, None) when the tick is skipped."""
     run_id = start_scheduled_run(settings, tick=tick or utcnow().isoformat(),
                                  alive=_younger_than_timeout(settings))
     if run_id is None:
         return None, None
-    return run_id, asyncio.run(runner.execute_run(settings, run_id, on_event=on_event))
+    launcher.launch(run_id)
+    return run_id, launcher.follow(run_id, on_event)
 
 
-def run_schedule_loop(settings: Settings, *, stop: threading.Event | None = None,
+def run_schedule_loop(settings: Settings, launcher: RunLauncher, *,
+                      stop: threading.Event | None = None,
                       on_tick: Callable[[datetime, str | None, str | None], None] | None = None,
                       max_ticks: int | None = None) -> int:
     """The embedded scheduler: sleep to each cron tick and run it here; returns ticks run.
@@ -156,7 +161,7 @@ def run_schedule_loop(settings: Settings, *, stop: threading.Event | None = None
             stop.wait(min(wait, 1.0))
         if stop.is_set():
             break
-        run_id, status = run_schedule_tick(settings, tick=due.isoformat())
+        run_id, status = run_schedule_tick(settings, launcher, tick=due.isoformat())
         ticks += 1
         if on_tick is not None:
             on_tick(due, run_id, status)

@@ -169,7 +169,7 @@ async def test_openapi_documents_every_route(client: httpx.AsyncClient) -> None:
                  "/api/v1/ask", "/v1/chat/completions", "/api/v1/opportunities/search",
                  "/api/v1/opportunities/{opp_id}", "/api/v1/documents/{document_id}", "/api/v1/sources/{ref}",
                  "/api/v1/profiles", "/api/v1/reports/{report_id}.html", "/api/v1/tools",
-                 "/api/v1/tools/{name}",
+                 "/api/v1/tools/{name}", "/api/v1/deliveries",
                  "/health", "/ready", "/metrics"]:
         assert path in paths, path
     assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"

@@ -94,6 +94,41 @@ async def test_approve_and_reject(client: httpx.AsyncClient, sse, settings) -> N
     assert reports == {ids["approve"]: "published", ids["reject"]: "rejected"}
 
 
+async def test_start_a_report_run(client: httpx.AsyncClient, sse, settings) -> None:  # type: ignore[no-untyped-def]
+    with session_scope(settings) as session:
+        upsert_profile(session, {"name": "Acme", "industry": "accounting"})
+    response = await client.post("/api/v1/runs", json={"kind": "report", "profile": "Acme"})
+    assert response.status_code == 202, response.text
+    run = response.json()
+    assert run["kind"] == "report" and run["trigger"] == "api"
+    assert run["params"]["profiles"] == ["Acme"]
+    events = [e for e in sse((await client.get(f"/api/v1/runs/{run['id']}/events")).text) if "event" in e]
+    assert json.loads(events[-1]["data"])["status"] == "succeeded"
+    with session_scope(settings) as session:
+        (report,) = session.exec(select(Report).where(Report.run_id == run["id"])).all()
+    assert report.status == "published"
+
+
+@pytest.mark.parametrize(("body", "field", "words"), [
+    ({"kind": "report"}, "profile", "needs the name of the profile"),
+    ({"kind": "report", "profile": "nobody"}, "profile", "nobody"),
+    ({"kind": "report", "profile": "Acme", "focus": ["x"]}, "focus", "not an option of a report"),
+    ({"kind": "report", "profile": "Acme", "profiles": ["Acme"]}, "profiles", "not an option"),
+    ({"profile": "Acme"}, "profile", "only for kind 'report'"),
+    ({"kind": "ask"}, "kind", ""),
+])
+async def test_a_bad_run_body_is_a_422_naming_the_field(client: httpx.AsyncClient, settings,  # type: ignore[no-untyped-def]
+                                                        body, field, words) -> None:
+    with session_scope(settings) as session:
+        upsert_profile(session, {"name": "Acme", "industry": "accounting"})
+    response = await client.post("/api/v1/runs", json=body)
+    assert response.status_code == 422, response.text
+    message = response.json()["error"]["message"]
+    assert message.startswith(f"{field}: ") and words in message
+    listed = (await client.get("/api/v1/runs")).json()
+    assert listed["total"] == 0  # nothing was recorded
+
+
 async def test_cancel_and_conflicts(client: httpx.AsyncClient, settings) -> None:  # type: ignore[no-untyped-def]
     waiting = (await client.post("/api/v1/runs", json={"require_approval": True})).json()
     wait_status(settings, waiting["id"], ("interrupted",))

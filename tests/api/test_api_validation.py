@@ -6,9 +6,12 @@ from typing import get_args
 from urllib.parse import quote
 
 import httpx
+import pytest
 from fastapi import FastAPI
+from typer.testing import CliRunner
 
 from reservoir.api.deps import SessionDep
+from reservoir.config import Settings
 from reservoir.memory import models, public
 
 
@@ -29,12 +32,13 @@ def test_literals_match_the_schema_enumerations() -> None:
     assert get_args(public.SourceKind) == models.SOURCE_KINDS
     assert get_args(public.VolumeKind) == models.VOLUME_KINDS
     assert get_args(public.ImplementationStatus) == models.IMPLEMENTATION_STATUSES
+    assert get_args(public.DeliveryStatus) == models.DELIVERY_STATUSES
 
 
 BAD_PAGING = ["limit=0", "limit=501", "limit=abc", "limit=-1", "offset=-1", "offset=x", "limit=1e3",
               "limit=" + "9" * 40]
 LISTS = ["/api/v1/opportunities", "/api/v1/runs", "/api/v1/documents", "/api/v1/sources", "/api/v1/profiles",
-         "/api/v1/reports"]
+         "/api/v1/reports", "/api/v1/deliveries"]
 
 
 async def test_bad_paging_is_422(client: httpx.AsyncClient) -> None:
@@ -185,3 +189,48 @@ async def test_a_constraint_violation_is_a_409_naming_the_field(any_settings: ob
         error = assert_error(await anon.post("/test-duplicate"), 409, "conflict")
     assert error["details"] == {"field": "name"}
     assert error["message"] == "name: this value is already taken"
+
+
+# A url each kind's adapter cannot read: (kind, url, words of the reason).
+BAD_SOURCE_URLS = [
+    ("rss", "not a url", "http(s) url"),
+    ("rss", "/srv/feed.xml", "http(s) url"),
+    ("atom", "ftp://x.test/feed.xml", "http(s) url"),
+    ("sitemap", "https://", "http(s) url"),
+    ("sitemap", "file:///srv/sitemap.xml", "http(s) url"),
+    ("html", "javascript:alert(1)", "http(s) url"),
+    ("folder", "https://x.test/notes", "a path on this machine"),
+    ("folder", "file://remote.test/notes", "on this machine"),
+]
+GOOD_SOURCE_URLS = [("rss", "https://x.test/feed.xml"), ("sitemap", "http://127.0.0.1:8000/sitemap.xml"),
+                    ("folder", "/srv/notes"), ("folder", "notes"), ("folder", "file:///srv/notes")]
+
+
+async def test_source_urls_are_checked_per_kind(client: httpx.AsyncClient) -> None:
+    for kind, url, words in BAD_SOURCE_URLS:
+        response = await client.post("/api/v1/sources", json={"name": "s", "kind": kind, "url": url})
+        error = assert_error(response, 422, "validation_error")
+        assert error["message"].startswith("url: ") and words in error["message"], (kind, url, error)
+        assert error["details"] == {"field": "url"}
+    assert (await client.get("/api/v1/sources")).json()["total"] == 0  # nothing was registered
+    for i, (kind, url) in enumerate(GOOD_SOURCE_URLS):
+        response = await client.post("/api/v1/sources", json={"name": f"s{i}", "kind": kind, "url": url})
+        assert response.status_code == 201, response.text
+
+
+def test_the_cli_applies_the_same_source_rule(settings: Settings,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from reservoir.cli.main import app as cli
+
+    monkeypatch.setenv("RESERVOIR_DATA_DIR", str(settings.data_dir))
+    runner = CliRunner()
+    for kind, url, words in BAD_SOURCE_URLS:
+        result = runner.invoke(cli, ["sources", "add", "s", "--kind", kind, "--url", url])
+        assert result.exit_code == 1 and "url: " in result.output and words in result.output, (
+            kind, url, result.output)
+        assert "Traceback" not in result.output
+    blank = runner.invoke(cli, ["sources", "add", "s", "--kind", "folder", "--url", "  "])
+    assert blank.exit_code == 1 and "url: a folder source needs a path" in blank.output
+    for i, (kind, url) in enumerate(GOOD_SOURCE_URLS):
+        result = runner.invoke(cli, ["sources", "add", f"s{i}", "--kind", kind, "--url", url])
+        assert result.exit_code == 0, result.output

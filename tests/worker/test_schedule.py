@@ -20,7 +20,12 @@ from typer.testing import CliRunner
 from reservoir.cli.worker import app as worker_cli
 from reservoir.config import Settings
 from reservoir.graphs import runner
-from reservoir.launcher import RqLauncher, build_cron_scheduler, scheduled_discovery
+from reservoir.launcher import (
+    InProcessLauncher,
+    RqLauncher,
+    build_cron_scheduler,
+    scheduled_discovery,
+)
 from reservoir.memory.db import session_scope
 from reservoir.memory.models import Run, RunEvent
 from reservoir.queue.jobs import run_queue
@@ -28,6 +33,7 @@ from reservoir.queue.schedule import (
     SCHEDULE_NAME,
     next_tick,
     run_schedule_loop,
+    run_schedule_tick,
     start_scheduled_run,
 )
 from tests.worker.conftest import set_env, work
@@ -174,11 +180,41 @@ def test_schedule_loop_runs_each_due_tick(tmp_path: Path, corpus: Path,
     register(settings, corpus)
     ticks: list[tuple[datetime, str | None, str | None]] = []
     stop = threading.Event()
-    assert run_schedule_loop(settings, stop=stop, max_ticks=2,
+    assert run_schedule_loop(settings, InProcessLauncher(settings), stop=stop, max_ticks=2,
                              on_tick=lambda *tick: ticks.append(tick)) == 2
     assert [status for _, _, status in ticks] == ["succeeded", "succeeded"]
     assert ticks[0][0] < ticks[1][0]
     assert [r.trigger for r in runs(settings)] == ["schedule", "schedule"]
+
+
+class RecordingLauncher(InProcessLauncher):
+    """The in-process launcher, noting each run it is asked to start."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self.launched: list[str] = []
+
+    def launch(self, run_id: str, *, resume_value: object = None) -> None:
+        self.launched.append(run_id)
+        super().launch(run_id, resume_value=resume_value)
+
+
+def test_a_tick_without_a_queue_goes_through_the_launcher(
+        tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RESERVOIR_REDIS_URL", raising=False)
+    settings = set_env(monkeypatch, tmp_path / "door")
+    register(settings, corpus)
+    launcher = RecordingLauncher(settings)
+    events: list[str] = []
+    run_id, status = run_schedule_tick(settings, launcher, tick="t",
+                                       on_event=lambda event: events.append(event["type"]))
+    assert run_id is not None and launcher.launched == [run_id]
+    assert status == "succeeded" and not launcher.is_active(run_id)
+    assert "scheduled" in events and events[-1] == "succeeded"  # followed to its end
+
+    going = runner.create_discovery_run(settings, trigger="schedule")  # still going: skipped
+    assert run_schedule_tick(settings, launcher, tick="t2") == (None, None)
+    assert launcher.launched == [run_id] and going not in launcher.launched
 
 
 def test_next_tick_follows_the_cron_expression_in_local_time() -> None:

@@ -1,4 +1,5 @@
-"""Discovery runs: start, list, follow live (SSE), resume, cancel, approve, reject."""
+"""Runs (discovery, and report runs for one profile): start, list, follow live (SSE), resume,
+cancel, approve, reject."""
 
 from __future__ import annotations
 
@@ -37,15 +38,34 @@ def _launch(launcher: RunLauncher, run_id: str, resume_value: Any = None) -> Non
         raise ApiError(409, str(exc), code="run_busy") from None
 
 
-@router.post("", status_code=202, response_model=RunPublic, summary="Start a discovery run")
-def start_run(body: RunCreate, settings: SettingsDep, launcher: LauncherDep, response: Response) -> RunPublic:
-    """Records a queued run and starts it in the background; follow it at ``/runs/{id}/events``."""
+def _invalid(field: str, message: str, code: str = "validation_error") -> ApiError:
+    return ApiError(422, f"{field}: {message}", code=code, details={"field": field})
+
+
+def _record(settings: Any, body: RunCreate) -> str:
+    """Record the queued run the body asks for; a 422 naming the field that does not fit."""
+    misplaced = body.misplaced()
+    if misplaced is not None:
+        raise _invalid(*misplaced)
+    if body.kind == "report":
+        assert body.profile is not None  # misplaced() requires it
+        try:
+            return runner.create_report_run(settings, profile=body.profile, trigger="api")
+        except runner.RunError as exc:
+            raise _invalid("profile", str(exc), code="invalid_run") from None
     try:
-        run_id = runner.create_discovery_run(
+        return runner.create_discovery_run(
             settings, sources=body.sources, profiles=body.profiles, focus=body.focus,
             require_approval=body.require_approval, trigger="api")
     except runner.RunError as exc:
         raise ApiError(422, str(exc), code="invalid_run") from None
+
+
+@router.post("", status_code=202, response_model=RunPublic,
+             summary="Start a discovery run, or a report run for one profile")
+def start_run(body: RunCreate, settings: SettingsDep, launcher: LauncherDep, response: Response) -> RunPublic:
+    """Records a queued run and starts it in the background; follow it at ``/runs/{id}/events``."""
+    run_id = _record(settings, body)
     _launch(launcher, run_id)
     response.headers["Location"] = f"/api/v1/runs/{run_id}"
     with session_scope(settings) as session:

@@ -23,14 +23,16 @@ def list_sources(session: SessionDep, page: PageDep, active: bool | None = None)
 
 @router.post("", status_code=201, response_model=SourcePublic, summary="Register a source")
 def create_source(body: SourceCreate, session: SessionDep, response: Response) -> SourcePublic:
-    """A name already taken is a 409: replacing a source is never done implicitly."""
+    """A name already taken is a 409: replacing a source is never done implicitly. A url the
+    kind cannot read (a feed or sitemap needs http(s), a folder a path) is a 422 naming it."""
     try:
         source = source_queries.add_source(session, body.name, body.kind, body.url, body.config,
                                            active=body.active)
     except source_queries.SourceExistsError as exc:
         raise ApiError(409, str(exc), code="source_exists") from None
-    except ValueError as exc:
-        raise ApiError(422, str(exc)) from None
+    except source_queries.InvalidSourceError as exc:
+        raise ApiError(422, str(exc), code="validation_error",
+                       details={"field": exc.field}) from None
     response.headers["Location"] = f"/api/v1/sources/{source.id}"
     return SourcePublic.model_validate(source)
 
