@@ -77,8 +77,8 @@ PROTOTYPES: dict[str, tuple[str, ...]] = {
         "Information from intake forms fills in the client file so nobody copies it by hand.",
     ),
     "reporting": (
-        "A website, feed, search or social media account is followed and its new or changed "
-        "items are collected and reported.",
+        "A website, feed or search is checked regularly and the new or changed items are "
+        "collected and reported.",
         "An alert is raised when a watched value crosses a limit or an expected event does not "
         "happen.",
         "Status, tracking, weather or price information is fetched on a schedule and "
