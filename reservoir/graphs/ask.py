@@ -232,14 +232,14 @@ def _retrieve(state: AskState, deps: Deps) -> dict[str, Any]:
             relevant = {c.opportunity_id for c in relevance.select(candidates)}
             candidates = [c for c in candidates if c.opportunity_id in relevant]
         text, citations, opp_ids = answers.compose_by_cost(candidates, costs)
-        return {"hits": [], "citations": citations, "draft": text,
+        return {"hits": [], "citations": citations, "draft": text, "note": "",
                 "opportunity_ids": opp_ids or turn.within}
     selected = relevance.select(candidates)
     text, citations = answers.compose(selected)
-    if selected and turn.relaxed:
-        text += "\n\n" + answers.RELAXED_TOOL.format(tool=turn.filters["tool"])
+    note = (answers.RELAXED_TOOL.format(tool=turn.filters["tool"])
+            if selected and turn.relaxed else "")
     opp_ids = list(dict.fromkeys(c.opportunity_id for c in selected if c.opportunity_id))
-    return {"hits": _hits(selected), "citations": citations, "draft": text,
+    return {"hits": _hits(selected), "citations": citations, "draft": text, "note": note,
             "opportunity_ids": opp_ids}
 
 
@@ -264,6 +264,8 @@ async def answer(state: AskState, runtime: Runtime[Deps]) -> dict[str, Any]:
         checked, kept = answers.check_generated(generated, citations)
         if checked:
             text, citations = checked, kept
+    if state.get("note"):  # the extractive draft or the model's answer: either says it
+        text += "\n\n" + state["note"]
     writer = get_stream_writer()
     for piece in _pieces(text):
         writer({"token": piece})

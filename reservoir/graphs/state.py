@@ -74,6 +74,7 @@ class AskState(TypedDict, total=False):
     within: list[int]
     opportunity_ids: list[int]  # what the answer was about ("which of those …?")
     draft: str
+    note: str  # a closing line the answer keeps whoever writes it ("" for none; set every turn)
     messages: Annotated[list[dict[str, Any]], operator.add]
     hits: list[dict[str, Any]]
     answer: str
