@@ -24,7 +24,7 @@ when no case-study statement was found, so the pages it was tuned on keep their 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from reservoir.agents.catalogue import COMMON_WORDS, GENERIC_TECH, canonical_name
 from reservoir.agents.prose import is_imperative, prose_quote
@@ -49,6 +49,21 @@ _ACTIONS = ("receive send create generate watch monitor track emit publish post 
             " empower simplify").split()
 
 
+# Verbs of a product that reads a source rather than acting on one: what it watches comes in
+# (LABELLING.md: "watches a source and emits what changed" is reporting), where "send" or
+# "publish" goes out. "Follow up" is a follow-up, not a watch.
+_OBSERVES = re.compile(
+    r"^[^.;:]{0,80}?\b(?:watch|monitor|track|follow(?!s?\s+up\b)|check|consume|subscribe|poll"
+    r"|scrape)(?:s|es|ed|ing)?\s", re.I)
+
+
+def observes(sentence: str) -> bool:
+    """The statement's product watches a source (feed, search, account, value) for what is new
+    or changed: the direction of the work, which neither keywords nor meaning tell apart from
+    publishing to the same service."""
+    return _OBSERVES.match(sentence) is not None
+
+
 def _third_person(verb: str) -> str:
     if verb.endswith("y") and verb[-2] not in "aeiou":
         return verb[:-1] + "ies"
@@ -63,7 +78,10 @@ _VERB = (rf"(?:(?:can|will|may)\s+(?:also\s+|then\s+)?(?:be\s+used\s+to\s+)?(?:{
 _TOKEN = r"(?:[A-Z][\w'’.&+-]*[\w+]|[A-Z]|[a-z]+[A-Z][\w.-]*|[0-9]+[A-Za-z][\w.-]*)"
 _NAME = rf"{_TOKEN}(?:(?:\s+(?:&|by|of|for|de)\s+|\s+|-){_TOKEN}){{0,5}}"
 _ARTICLE = r"(?:(?:The|This|Our|An?)\s+)?"
-_SUBJECT = rf"{_ARTICLE}_?(?P<n>{_NAME})_?(?:\s+(?:{SOFTWARE_NOUNS}))?(?:\s*\([^)]*\))?"
+# Up to two lower-case qualifiers before the software noun ("The Acme community node").
+_QUALIFIERS = r"(?:\s+(?!(?:and|or|of|with|to|for|from|in|on)\b)[a-z][a-z-]+){0,2}"
+_SUBJECT = (rf"{_ARTICLE}_?(?P<n>{_NAME})_?(?:{_QUALIFIERS}\s+(?:{SOFTWARE_NOUNS}))?"
+            r"(?:\s*\([^)]*\))?")
 # "<The> Acme <agent> sends …", "Acme Checker returns …", "The Acme Agent will watch …"
 _ACTS = re.compile(rf"^{_SUBJECT}\s+{_VERB}")
 # "Acme is a/an/the …" (a definition), "With (the) Acme service, you can …",
@@ -99,6 +117,7 @@ class Capability:
     product: str | None            # the product's name as written, when a sentence names it
     product_sentence: int | None   # the sentence that names it
     titled: bool = False           # the name is the title's own (no shorter catalogue name)
+    defines: bool = False          # "<X> is a …": says what X is, not that X does the job
 
 
 def is_statement(sentence: str) -> bool:
@@ -189,7 +208,8 @@ def find_capability(sentences: list[str]) -> Capability | None:
         subject = _named_statement(text)
         if subject is not None:
             i, subject = _title_subject(i, subject, title, sentences, statement)
-            return _with_product(i, subject, title, sentences)
+            found = _with_product(i, subject, title, sentences)
+            return replace(found, defines=_DEFINES.match(sentences[i]) is not None)
         if _THIS_ACTS.match(text) or (title and i <= title[0] + 2 and _BARE.match(text)):
             return _with_product(i, None, title, sentences)
         if _PROBLEM.match(text):
@@ -264,4 +284,5 @@ def _with_product(i: int, subject: str | None, title: tuple[int, str] | None,
     return Capability(i, (), named, title[0] if named else None)
 
 
-__all__ = ["Capability", "SOFTWARE_NOUNS", "find_capability", "is_statement", "product_name"]
+__all__ = ["Capability", "SOFTWARE_NOUNS", "find_capability", "is_statement", "observes",
+           "product_name"]

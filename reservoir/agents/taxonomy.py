@@ -107,7 +107,7 @@ TYPE_KEYWORDS: dict[str, tuple[Weighted, ...]] = {
         (r"extract(?:s|ed|ing|ion)?", 1.5), (r"(?:intake|web|online|paper) forms?", 1.5),
         (r"forms?", 0.75), (r"paperwork", 2), (r"PDFs?", 1.5), (r"receipts?", 1.5),
         (r"documents?", 0.5), (r"proposals?", 1), (r"bank statements?", 1.5),
-        (r"pars(?:e|es|ed|ing)|parser", 1.5), (r"bills", 1), (r"purchase orders?", 1),
+        (r"pars(?:e|es|ed|ing)|parser", 0.5), (r"bills", 1), (r"purchase orders?", 1),
         (r"claims? (?:processing|forms?|intake)|(?:first notice of loss|FNOL)", 2),
         (r"engagement letters?", 2), (r"templates?", 0.5), (r"pre-?fill\w*|fill(?:s|ed)? in", 1),
         (r"(?:generat|draft)\w* (?:the )?(?:contracts?|documents?|letters?|quotes?)", 2),
@@ -149,6 +149,9 @@ TYPE_KEYWORDS: dict[str, tuple[Weighted, ...]] = {
         (r"checklists?", 1.5), (r"offboarding", 2), (r"payroll", 1), (r"timesheets?", 1.5),
         (r"expense(?:s| reports?)?", 1), (r"shipping labels?", 1.5), (r"work orders?", 1.5),
         (r"(?:manual )?copy(?:ing)?[- ]paste|copy(?:ing)? (?:data|everything) between", 1.5),
+        # data passed between systems, in the words developers use (LABELLING.md: plumbing)
+        (r"webhooks?|payloads?|endpoints?|(?:HTTP|GET|POST|API) (?:requests?|calls?|responses?)"
+         r"|message (?:brokers?|queues?)|brokers?", 1.5),
     ),
 }
 

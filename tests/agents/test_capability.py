@@ -6,7 +6,7 @@ sentence of the real-text corpus.
 
 from __future__ import annotations
 
-from reservoir.agents.capability import find_capability, is_statement, product_name
+from reservoir.agents.capability import find_capability, is_statement, observes, product_name
 from reservoir.agents.extractive import extract_candidates, split_sentences
 
 
@@ -93,9 +93,41 @@ def test_a_shorter_name_takes_the_titles_fuller_form() -> None:
 
 
 def test_an_agent_title_does_not_extend_the_product() -> None:
-    text = ("Tumblr Likes Agent\nThe Tumblr Likes Agent checks for liked Tumblr posts and "
+    text = ("Pinterest Pins Agent\nThe Pinterest Pins Agent checks for saved Pinterest pins and "
             "emits an event for each new one. It runs every hour.\n")
     found = _capability(text)[1]
     assert found is not None and not found.titled  # "… Agent" names an agent, not a product
-    [candidate] = extract_candidates(text, title="Tumblr Likes Agent")
-    assert candidate.tools == ["Tumblr"]  # the catalogue's product, not "Tumblr Likes"
+    [candidate] = extract_candidates(text, title="Pinterest Pins Agent")
+    assert candidate.tools == ["Pinterest"]  # the catalogue's product, not "Pinterest Pins"
+
+
+def test_a_qualified_software_noun_keeps_its_subject() -> None:
+    text = ("The Quorvex community connector allows you to create and update records in your "
+            "flows.\nIt needs an API key from the Quorvex portal.")
+    sentences, found = _capability(text)
+    assert found is not None and found.key == 0 and found.product == "Quorvex"
+
+
+def test_watching_is_told_from_publishing() -> None:
+    assert observes("The Feedly agent watches a feed and emits an event for each new entry.")
+    assert observes("This connector subscribes to issue updates in your tracker.")
+    assert observes("The Pinterest Pins Agent checks for saved Pinterest pins.")
+    assert not observes("The Pinterest agent publishes a pin for each event it receives.")
+    assert not observes("The Quorvex connector follows up with customers who did not reply.")
+    [candidate] = extract_candidates(
+        "Quorvex Watch\nThe Quorvex agent monitors a web page and emits an event when its "
+        "content changes. It runs every hour.\n", title="Quorvex Watch")
+    assert candidate.automation_type == "reporting"
+
+
+def test_a_makers_product_that_acts_is_a_tool_of_its_case_passage() -> None:
+    text = ("Quorvex Ledger\nQuorvex enables finance teams to automate invoice processing "
+            "with OCR, so invoices arriving by email are read and entered into the accounting "
+            "system automatically. The connector saves about 10 hours a week of data entry.\n")
+    candidates = extract_candidates(text, title="Quorvex Ledger")
+    assert candidates and "Quorvex" in candidates[0].tools[0]
+    customer = ("Brightpath Partners is a 12-person bookkeeping firm. We automated invoice "
+                "processing with Dext and Xero: invoices arriving by email are read and entered "
+                "automatically, which saves 10 hours a week of data entry.\n")
+    [found] = extract_candidates(customer, title="How we automated invoices")
+    assert "Brightpath Partners" not in found.tools  # the customer of a case study, not a tool

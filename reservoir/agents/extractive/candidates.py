@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from reservoir.agents.capability import Capability, find_capability, is_statement
+from reservoir.agents.capability import Capability, find_capability, is_statement, observes
 from reservoir.agents.catalogue import UNKNOWN, is_vetted
 from reservoir.agents.extractive.features import CATEGORY_TYPES, Feat, sentence_features
 from reservoir.agents.extractive.industries import industries_of, quote_industries
@@ -80,7 +80,9 @@ def extract_candidates(text: str, title: str = "") -> list[Candidate]:
         return [found] if found else []
     _attach_numbers(feats, groups)
     owners = _tool_owners(groups)
-    return [_case_candidate(text, g, doc_industries, feats, owners) for g in groups]
+    found = find_capability([f.sent.text for f in feats])
+    product = _product_mention(found, feats) if found and not found.defines else None
+    return [_case_candidate(text, g, doc_industries, feats, owners, product) for g in groups]
 
 
 def states_capability(text: str) -> bool:
@@ -90,17 +92,25 @@ def states_capability(text: str) -> bool:
 
 
 def _case_candidate(text: str, group: Group, doc_industries: dict[str, float],
-                    feats: list[Feat], owners: dict[str, str]) -> Candidate:
+                    feats: list[Feat], owners: dict[str, str],
+                    product: ToolMention | None = None) -> Candidate:
     """One opportunity from a group of case-study passages, its key statement first.
 
     Its tools are those of a sentence stating the automation, and the vetted tools the group
-    mentions unless another candidate's type owns them (``_tool_owners``).
+    mentions unless another candidate's type owns them (``_tool_owners``); and the product a
+    maker's page is about when the group holds the sentence naming it: the catalogue may not
+    know a small vendor's product ("Acme enables users to generate contracts"), but the
+    capability statement does. Only a product that acts: "Acme is a 20-person agency"
+    introduces the customer of a case study, not a tool.
     """
     own = [f for f in group.feats if not f.attached]
     evidence = _evidence(group)
     mentions = [t for f in own for t in f.tools
                 if f.states_automation() or (is_vetted(t.category)
                                              and owners.get(t.name, group.kind) == group.kind)]
+    if product is not None and any(f.sent.text == product.sentence for f in own):
+        mentions = [product, *(t for t in mentions if not _overlaps(t, product)
+                               and not _part_of(t.name, product.name))]
     return _build(
         group.kind, own, feats, doc_industries, evidence=evidence,
         summary=_summary(text, evidence[0].sent, feats), mentions=mentions,
@@ -128,7 +138,7 @@ def _capability_candidate(text: str, feats: list[Feat], doc_types: dict[str, flo
     own = [key, *following, *support]
     mentions = _capability_tools(found, feats)
     return _build(
-        kind_of(own, doc_types), own, feats, doc_industries,
+        kind_of(own, doc_types, watches=observes(key.sent.text)), own, feats, doc_industries,
         evidence=[key, *(f for f in support if prose_quote(f.sent.text))],
         summary=prose_quote(key.sent.text) or key.sent.text, mentions=mentions,
         tools=_names(mentions), numbered=own, score=sum(f.signal for f in own),
@@ -199,21 +209,33 @@ def _capability_tools(found: Capability, feats: list[Feat]) -> list[ToolMention]
     the statement itself (and a recipe's solution) names: a platform that the rest of a
     readme mentions ("a connector for <platform>") is where the product runs, not what the
     document is about."""
-    out: list[ToolMention] = []
-    if found.product and found.product_sentence is not None:
-        sent = feats[found.product_sentence].sent
-        at = sent.text.lower().find(found.product.lower())
-        if at >= 0:
-            start, end = sent.start + at, sent.start + at + len(found.product)
-            known = [t for t in feats[found.product_sentence].tools
-                     if t.start < end and t.end > start
-                     and (not found.titled or t.end - t.start >= end - start)]
-            written = sent.text[at:at + len(found.product)]
-            out += known or [ToolMention(written, UNKNOWN, written, sent.text, start, end)]
-    product = out[0].name if out else None
+    mention = _product_mention(found, feats)
+    out = [mention] if mention else []
+    product = mention.name if mention else None
     out += [t for i in (found.key, *found.support) for t in feats[i].tools
             if product is None or not _part_of(t.name, product)]
     return list({m.name: m for m in reversed(out)}.values())[::-1]
+
+
+def _product_mention(found: Capability, feats: list[Feat]) -> ToolMention | None:
+    """The product a capability statement is about, as a mention in the sentence naming it:
+    the catalogue's mention there when it has one, else the name as written."""
+    if not found.product or found.product_sentence is None:
+        return None
+    sent = feats[found.product_sentence].sent
+    at = sent.text.lower().find(found.product.lower())
+    if at < 0:
+        return None
+    start, end = sent.start + at, sent.start + at + len(found.product)
+    known = [t for t in feats[found.product_sentence].tools
+             if _overlaps(t, ToolMention("", "", "", "", start, end))
+             and (not found.titled or t.end - t.start >= end - start)]
+    written = sent.text[at:at + len(found.product)]
+    return known[0] if known else ToolMention(written, UNKNOWN, written, sent.text, start, end)
+
+
+def _overlaps(a: ToolMention, b: ToolMention) -> bool:
+    return a.start < b.end and a.end > b.start
 
 
 def _part_of(name: str, product: str) -> bool:

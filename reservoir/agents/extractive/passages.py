@@ -26,6 +26,7 @@ MAX_CANDIDATES = 3
 EMB_WEIGHT = 4.0           # weight of the prototype similarity against the keyword scores
 SHARE_POWER = 0.5          # keyword scores are divided by their sum to this power (1: shares)
 OTHER_SIM = 0.3            # best similarity under which an untyped passage is "other"
+WATCH_WEIGHT = 1.5         # a watching statement's lean to reporting (as a strong keyword)
 STRONG_SIM = 0.4           # similarity that lets a passage naming a tool state an automation
 
 
@@ -173,10 +174,13 @@ def _select(groups: list[Group]) -> list[Group]:
             if i == 0 or (g.score >= KEEP_RATIO * best and g.type_score >= MIN_TYPE_KEYWORDS)]
 
 
-def kind_of(feats: list[Feat], doc_types: dict[str, float]) -> str:
+def kind_of(feats: list[Feat], doc_types: dict[str, float], watches: bool = False) -> str:
     """The type of a capability statement's passage: as any passage's, but never ``other``
-    (software that does a job between systems is workflow optimisation by definition)."""
+    (software that does a job between systems is workflow optimisation by definition).
+    A product that ``watches`` a source leans to reporting by ``WATCH_WEIGHT`` keyword points."""
     scores, keywords = _type_scores(feats, doc_types)
+    if watches:
+        scores["reporting"] = scores.get("reporting", 0.0) + WATCH_WEIGHT
     sim = (type_similarities([" ".join(f.sent.text for f in feats)]) or [{}])[0]
     kind = combined_kind(scores, sim, keywords)
     return "workflow_optimization" if kind == "other" else kind
