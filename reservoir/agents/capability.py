@@ -189,7 +189,7 @@ def _named_statement(text: str) -> str | None:
     return None
 
 
-def find_capability(sentences: list[str]) -> Capability | None:
+def find_capability(sentences: list[str], page_title: str = "") -> Capability | None:
     """The first capability statement of a document (see the module docstring).
 
     A statement about another product than the title's ("Acme Suite is a family of apps"
@@ -208,7 +208,7 @@ def find_capability(sentences: list[str]) -> Capability | None:
         subject = _named_statement(text)
         if subject is not None:
             i, subject = _title_subject(i, subject, title, sentences, statement)
-            found = _with_product(i, subject, title, sentences)
+            found = _with_product(i, subject, title, sentences, page_title)
             return replace(found, defines=_DEFINES.match(sentences[i]) is not None)
         if _THIS_ACTS.match(text) or (title and i <= title[0] + 2 and _BARE.match(text)):
             return _with_product(i, None, title, sentences)
@@ -261,13 +261,14 @@ def _title_form(named: str, title: tuple[int, str] | None, sentences: list[str]
 
 
 def _with_product(i: int, subject: str | None, title: tuple[int, str] | None,
-                  sentences: list[str]) -> Capability:
+                  sentences: list[str], page_title: str = "") -> Capability:
     """The statement with its product: the subject when it reads as one (in the title's
-    fuller form when the title extends it; a name of common words too when the title is
-    that name: "Map Pro" titled "Map Pro"), else the title's name as the statement or the
-    next sentences repeat it, else the title line itself."""
+    fuller form when the title extends it; a name of common words too when the title line
+    or the page's title is that name: "Map Pro" titled "Map Pro"), else the title's name as
+    the statement or the next sentences repeat it, else the title line itself."""
     named = product_name(subject) if subject else None
-    if subject and named is None and _trim(subject) == _product_title(title):
+    titles = {_product_title(title), _product_title((0, page_title)) if page_title else None}
+    if subject and named is None and _trim(subject) in titles - {None}:
         named = _trim(subject)
     if named:
         fuller = _title_form(named, title, sentences)

@@ -39,6 +39,8 @@ _SPECS = [
     MetricSpec("tool_precision", True, "found tools that are labelled (catalogue names)"),
     MetricSpec("tool_recall", True, "labelled tools that were found"),
     MetricSpec("tool_f1", True, "harmonic mean of tool precision and recall"),
+    MetricSpec("tool_recall_named", True,
+               "labelled tools that the text writes (label or catalogue name) that were found"),
     MetricSpec("number_error", False, "relative error of the matched hours/cost number (1 = missing)"),
     MetricSpec("grounding", True, "share of the engine's quotes found verbatim in the document"),
     MetricSpec("dedup", True, "near-duplicate documents give the same opportunity keys (Jaccard)"),
@@ -116,6 +118,27 @@ def tool_scores(predicted: Iterable[str], expected: Iterable[str]) -> dict[str, 
     precision, recall, f1 = prf({canonical_tool(t) for t in predicted},
                                 {canonical_tool(t) for t in expected})
     return {"tool_precision": precision, "tool_recall": recall, "tool_f1": f1}
+
+
+def named_in(name: str, text: str) -> bool:
+    """Whether the text writes a tool's name (as labelled, or the catalogue's), as whole words,
+    in any case: a plain search, independent of the analyst's tool matcher."""
+    forms = {norm(name), canonical_name(norm(name)) or ""} - {""}
+    return any(re.search(rf"(?<!\w){re.escape(f)}(?!\w)", text, re.I) for f in forms)
+
+
+def tool_recall_named(predicted: Iterable[str], expected: Iterable[str], text: str
+                      ) -> float | None:
+    """Tool recall over the labelled tools the text names; None when it names none.
+
+    Labels taken from a source's metadata may name a tool the text never writes (a recipe
+    published on a platform's site, say); no traced finding can name such a tool, so this
+    figure shows what the analyst recalls of what it could have read.
+    """
+    named = {canonical_tool(t) for t in expected if named_in(t, text)}
+    if not named:
+        return None
+    return len(named & {canonical_tool(t) for t in predicted}) / len(named)
 
 
 def jaccard(a: Iterable[str], b: Iterable[str]) -> float:

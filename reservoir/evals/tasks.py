@@ -116,6 +116,9 @@ class ExtractTask:
             "type_accuracy": m.type_accuracy(found, expected),
             **m.tool_scores({t for o in found for t in o.get("tools", [])},
                             {t for o in expected for t in o["tools"]}),
+            "tool_recall_named": m.tool_recall_named(
+                {t for o in found for t in o.get("tools", [])},
+                {t for o in expected for t in o["tools"]}, example["text"]),
             "number_error": m.number_error([n for o in found for n in o.get("numbers", [])],
                                            [n for o in expected for n in o.get("numbers", [])]),
             "grounding": m.grounding(output.get("quotes", []), example["text"]),

@@ -131,3 +131,13 @@ def test_a_makers_product_that_acts_is_a_tool_of_its_case_passage() -> None:
                 "automatically, which saves 10 hours a week of data entry.\n")
     [found] = extract_candidates(customer, title="How we automated invoices")
     assert "Brightpath Partners" not in found.tools  # the customer of a case study, not a tool
+
+
+def test_the_page_title_names_a_product_of_common_words() -> None:
+    sentences = [s.text for s in split_sentences(
+        "The Harbor Lights community connector allows you to read tide tables and post them "
+        "to a channel.\nIt needs an API key from the Harbor Lights portal.")]
+    assert find_capability(sentences).product is None  # common words, nothing says a name
+    found = find_capability(sentences, page_title="Harbor Lights")
+    assert found is not None and found.product == "Harbor Lights"
+    assert find_capability(sentences, page_title="Harbor Lights Agent").product is None

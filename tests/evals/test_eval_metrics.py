@@ -107,3 +107,12 @@ def test_aggregate_and_example_score() -> None:
                                        "number_error": 0.2}) == pytest.approx((1 + 0.5 + 0.8) / 3, abs=1e-4)
     assert m.example_score("roi", {}) is None
     assert not m.higher_is_better("number_error") and m.higher_is_better("grounding")
+
+
+def test_tool_recall_named_counts_only_tools_the_text_writes() -> None:
+    text = "Flows post each new order to a Slack channel. Set it up in a few minutes."
+    assert m.named_in("Slack", text) and m.named_in("slack", text)
+    assert not m.named_in("Node-RED", text)  # labelled from where the page is published
+    assert m.tool_recall_named(["Slack"], ["Slack", "Node-RED"], text) == 1.0
+    assert m.tool_recall_named([], ["Slack", "Node-RED"], text) == 0.0
+    assert m.tool_recall_named(["Slack"], ["Node-RED"], text) is None

@@ -76,11 +76,11 @@ def extract_candidates(text: str, title: str = "") -> list[Candidate]:
     groups = group_passages(classify_passages(split_passages(feats), doc_types))
     groups = [g for g in groups if _evidence(g)]
     if not groups:  # no case-study statement: a maker's description of what a product does?
-        found = _capability_candidate(text, feats, doc_types, doc_industries)
+        found = _capability_candidate(text, feats, doc_types, doc_industries, title)
         return [found] if found else []
     _attach_numbers(feats, groups)
     owners = _tool_owners(groups)
-    found = find_capability([f.sent.text for f in feats])
+    found = find_capability([f.sent.text for f in feats], title)
     product = _product_mention(found, feats) if found and not found.defines else None
     return [_case_candidate(text, g, doc_industries, feats, owners, product) for g in groups]
 
@@ -120,7 +120,8 @@ def _case_candidate(text: str, group: Group, doc_industries: dict[str, float],
 
 
 def _capability_candidate(text: str, feats: list[Feat], doc_types: dict[str, float],
-                          doc_industries: dict[str, float]) -> Candidate | None:
+                          doc_industries: dict[str, float], title: str = ""
+                          ) -> Candidate | None:
     """One opportunity from a capability statement (``capability``), typed like a passage.
 
     Its passage is the statement with the sentences after it in its paragraph (and a
@@ -128,7 +129,7 @@ def _capability_candidate(text: str, feats: list[Feat], doc_types: dict[str, flo
     that does a job between systems is that type by definition (see the type descriptions).
     Its tools are the product the statement is about and the tools the passage names.
     """
-    found = find_capability([f.sent.text for f in feats])
+    found = find_capability([f.sent.text for f in feats], title)
     if found is None:
         return None
     key = feats[found.key]
