@@ -75,7 +75,8 @@ _PRESENT = "|".join(_third_person(v) for v in _ACTIONS)
 _VERB = (rf"(?:(?:can|will|may)\s+(?:also\s+|then\s+)?(?:be\s+used\s+to\s+)?(?:{_BASE})"
          rf"|is\s+(?:able|used|designed|meant|built|intended)\s+to|is\s+triggered"
          rf"|(?:also\s+)?(?:{_PRESENT}))\b")
-_TOKEN = r"(?:[A-Z][\w'’.&+-]*[\w+]|[A-Z]|[a-z]+[A-Z][\w.-]*|[0-9]+[A-Za-z][\w.-]*)"
+_TOKEN = (r"(?:[A-Z][\w'’.&+-]*[\w+]|[A-Z]|[a-z]+[A-Z][\w.-]*|[0-9]+[A-Za-z][\w.-]*"
+          r"|[a-z][a-z0-9-]*\.(?:ai|io|com|net|org|app|co|dev)\b)")  # "wit.ai": a domain as a name
 _NAME = rf"{_TOKEN}(?:(?:\s+(?:&|by|of|for|de)\s+|\s+|-){_TOKEN}){{0,5}}"
 _ARTICLE = r"(?:(?:The|This|Our|An?)\s+)?"
 # Up to two lower-case qualifiers before the software noun ("The Acme community node").
@@ -260,6 +261,18 @@ def _title_form(named: str, title: tuple[int, str] | None, sentences: list[str]
     return next(((full, k) for k, text in enumerate(sentences) if pattern.search(text)), None)
 
 
+_DOMAIN = re.compile(r"(?<![\w.@-])(?:https?://)?(?:www\.|app\.|api\.)?([a-z0-9-]+)\.[a-z]{2,}\b",
+                     re.I)
+
+
+def _is_linked(name: str, sentences: list[str]) -> bool:
+    """A name of common words that the document links as its own domain ("Pushover" and
+    pushover.net): a brand, not a description."""
+    key = re.sub(r"[\s.-]+", "", name).lower()
+    return len(key) >= 4 and any(m.group(1).replace("-", "").lower() == key
+                                 for text in sentences for m in _DOMAIN.finditer(text))
+
+
 def _with_product(i: int, subject: str | None, title: tuple[int, str] | None,
                   sentences: list[str], page_title: str = "") -> Capability:
     """The statement with its product: the subject when it reads as one (in the title's
@@ -268,7 +281,8 @@ def _with_product(i: int, subject: str | None, title: tuple[int, str] | None,
     the statement or the next sentences repeat it, else the title line itself."""
     named = product_name(subject) if subject else None
     titles = {_product_title(title), _product_title((0, page_title)) if page_title else None}
-    if subject and named is None and _trim(subject) in titles - {None}:
+    if subject and named is None and (_trim(subject) in titles - {None}
+                                      or _is_linked(_trim(subject), sentences)):
         named = _trim(subject)
     if named:
         fuller = _title_form(named, title, sentences)

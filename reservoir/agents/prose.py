@@ -27,14 +27,16 @@ _UI_VERB = (r"click|tap|press|select|choose|open|go to|navigate to|log ?in(?: to
             r"|create|configure|make sure|ensure|replace|download|save|fill in|authenticate"
             r"|generate|grant|insert|edit|change|rename|paste|check|uncheck|expand|hover"
             r"|specify|provide|use|connect|update|define|map|store|give")
-_LEAD_IN = r"(?:(?:first|then|next|now|finally|optionally|also|afterwards|lastly),?\s+)?"
+_LEAD_IN = (r"(?:(?:first|then|next|now|finally|optionally|also|afterwards|lastly|please),?\s+)?"
+            r"(?:please\s+)?")
 _IMPERATIVE = re.compile(rf"^{_LEAD_IN}(?:{_UI_VERB})\b", re.I)
 # A sentence in the imperative is a setup step when it speaks of the interface or of setup.
 _UI_NOUN = re.compile(
     r"\b(?:button|tab|menu|dropdown|drop-down|field|checkbox|toggle|icon|panel|sidebar|dialog"
     r"|modal|screen|page|settings?|credentials?|secret|token|api key|password|node|template"
     r"|workflow|parameter|option|url|endpoint|webhook|environment variable|\.env|field"
-    r"|column|sheet|account|app|plugin|extension|integration|permission|scope)s?\b", re.I)
+    r"|column|sheet|account|app|plugin|extension|integration|permission|scope"
+    r"|instructions?)s?\b", re.I)
 _ALWAYS_UI = re.compile(rf"^{_LEAD_IN}(?:click|tap|press|navigate to|go to|log ?in|sign ?in"
                         r"|paste|install|run|scroll|hover|drag|toggle|uncheck)\b", re.I)
 _CALL_TO_ACTION = re.compile(
@@ -43,7 +45,16 @@ _CALL_TO_ACTION = re.compile(
     r"|read more|click here|follow us|share this|download (?:the|our|your)|request a demo"
     r"|schedule a demo|get (?:your|a) free|don't miss|buy now|order now)\b"
     r"|\b(?:sign up (?:now|today|for free|free)|subscribe (?:now|today|to our)"
-    r"|start your free trial|no credit card required)\b", re.I)
+    r"|start your free trial|no credit card required"
+    r"|(?:please )?contact (?:our|the) (?:support|sales|customer)?\s*(?:team|staff|desk))\b", re.I)
+# The line that introduces a list ("The connector supports the following operations:").
+_LIST_INTRO = re.compile(r"\b(?:following|below|these|as follows)(?:\s+\w+){0,2}\s*:$", re.I)
+# What a reader must have before starting: a prerequisite, not what the automation does.
+_PREREQUISITE = re.compile(
+    r"^(?:(?:for|to|before)\b[^,]{0,60},\s+)?(?:you(?:'ll| will)?\s+(?:only\s+|also\s+|first\s+)?"
+    r"(?:need|must\s+(?:have|be|first))\b"
+    r"|(?:an?|the|your)\s+[\w\s-]{0,40}?\b(?:account|licen[cs]e|subscription|key|token)"
+    r"\s+(?:is|are)\s+required\b)", re.I)
 # Command lines and code: shell prompts, package managers, assignments, brackets, calls.
 _CODE = re.compile(
     r"^\s*(?:\$|>>>|#!|npm|npx|pip3?|yarn|pnpm|curl|wget|git|docker|kubectl|brew|apt(?:-get)?"
@@ -85,10 +96,27 @@ def is_code(sentence: str) -> bool:
     return bool(_CODE.search(sentence))
 
 
+_FIELD_LINE = re.compile(r"^\s*[\w-]+(?: [\w-]+){0,3}\s*:\s")
+
+
+def _is_glued_block(text: str) -> bool:
+    """Lines without full stops that the splitter kept together: a heading over an options
+    list ("Options / caption: … / disable_notification: …") is a block, not a sentence."""
+    lines = [line for line in text.split("\n") if line.strip()]
+    if len(lines) < 2:
+        return False
+    heading = len(lines[0].split()) <= 3 and not lines[0].rstrip().endswith((".", ",", ";"))
+    return heading or any(_FIELD_LINE.match(line) for line in lines[1:])
+
+
 def prose_quote(sentence: str) -> str | None:
-    """The sentence as evidence (leading markers cut off), or None when it is not prose."""
+    """The sentence as evidence (leading markers cut off), or None when it is not prose: too
+    short, marked up, a list's introduction ("… supports the following operations:"), a
+    prerequisite, a setup step, a call to action or code."""
     text = strip_markers(sentence).strip()
-    if len(text.split()) < MIN_WORDS or _INNER_MARKUP.search(text):
+    if len(text.split()) < MIN_WORDS or _INNER_MARKUP.search(text) or _LIST_INTRO.search(text):
+        return None
+    if _PREREQUISITE.match(text) or _is_glued_block(text):
         return None
     if is_setup_instruction(text) or is_call_to_action(text) or is_code(text):
         return None

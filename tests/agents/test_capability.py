@@ -141,3 +141,16 @@ def test_the_page_title_names_a_product_of_common_words() -> None:
     found = find_capability(sentences, page_title="Harbor Lights")
     assert found is not None and found.product == "Harbor Lights"
     assert find_capability(sentences, page_title="Harbor Lights Agent").product is None
+
+
+def test_a_name_the_document_links_as_its_domain_is_a_product() -> None:
+    text = ("The Beacon agent receives events and sends them as push messages to a phone.\n"
+            "You need an application token: https://beacon.example/apps/new")
+    sentences, found = _capability(text)
+    assert found is not None and found.product == "Beacon"  # a common word, linked as a site
+    unlinked = _capability("The Beacon agent receives events and sends them as push messages "
+                           "to a phone.\nYou need an application token.")[1]
+    assert unlinked is not None and unlinked.product is None
+    lower = _capability("The quorvex.ai agent receives events, sends a text query to your "
+                        "quorvex.ai instance and emits the outcome as events.")[1]
+    assert lower is not None and lower.product == "quorvex.ai"

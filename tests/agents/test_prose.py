@@ -162,3 +162,23 @@ def test_number_and_industry_quotes_lose_their_markers() -> None:
         q for f in kept for q in f.industry_quotes.values()] + [
         q for f in kept for q in f.evidence]
     assert quotes and all(q in text and not q.startswith((">", "#", "*")) for q in quotes)
+
+
+@pytest.mark.parametrize("sentence", [
+    "The connector supports the following operations:",
+    "You will only need access to a spreadsheet template that holds the data.",
+    "For sheet connections, you must have the flow add-in installed in your workbook.",
+    "An Acme account is required to use this connector.",
+    "Please use these instructions to deploy this connector in your environment.",
+    "For help getting started, please contact our support team.",
+    "Options\ncaption: a caption for the media\nsilent: send the message silently",
+])
+def test_list_intros_prerequisites_and_option_blocks_are_not_evidence(sentence: str) -> None:
+    assert prose_quote(sentence) is None
+
+
+def test_a_statement_that_introduces_examples_stays_evidence() -> None:
+    text = "You want to read the query parameters passed to an endpoint, such as:"
+    assert prose_quote(text) == text
+    use = "Use the Acme connector to create and update records in your tenant."
+    assert prose_quote(use) == use  # a product's description in the imperative
