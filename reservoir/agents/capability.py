@@ -215,10 +215,17 @@ def find_capability(sentences: list[str], page_title: str = "") -> Capability | 
             return _with_product(i, None, title, sentences)
         if _PROBLEM.match(text):
             solution = next((j for j in range(i + 1, min(i + 5, len(sentences)))
-                             if is_imperative(sentences[j])), None)
+                             if _solves(sentences[j], statement[j])), None)
             if solution is not None:
                 return Capability(i, (solution,), None, None)
     return None
+
+
+def _solves(sentence: str, statement: bool) -> bool:
+    """A recipe's solution: an instruction ("Use the … node to …") or a statement of what a
+    piece of software does ("The … node can be used to …")."""
+    return is_imperative(sentence) or (statement and (_ACTS.match(sentence) is not None
+                                                      or _THIS_ACTS.match(sentence) is not None))
 
 
 def _agrees(subject: str, title: str) -> bool:

@@ -112,6 +112,11 @@ TYPE_KEYWORDS: dict[str, tuple[Weighted, ...]] = {
         (r"engagement letters?", 2), (r"templates?", 0.5), (r"pre-?fill\w*|fill(?:s|ed)? in", 1),
         (r"(?:generat|draft)\w* (?:the )?(?:contracts?|documents?|letters?|quotes?)", 2),
         (r"scann?(?:ed|ing)?", 1),
+        # data formats and conversion between them (LABELLING.md: files and formats)
+        (r"CSV|file formats?|(?:between|into) (?:the |a |an )?(?:\w+ )?formats?\b"
+         r"|to (?:a|another|the other) formats?\b"
+         r"|convert(?:s|ed|ing)? (?:\w+ ){0,4}(?:between|into|to) (?:a |an )?"
+         r"(?:formats?|strings?|PDF|CSV|JSON|XML|YAML|text)", 1.5),
     ),
     "reporting": (
         (r"dashboards?", 2), (r"weekly reports?|monthly reports?|client reports?", 2.5),

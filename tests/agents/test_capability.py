@@ -154,3 +154,15 @@ def test_a_name_the_document_links_as_its_domain_is_a_product() -> None:
     lower = _capability("The quorvex.ai agent receives events, sends a text query to your "
                         "quorvex.ai instance and emits the outcome as events.")[1]
     assert lower is not None and lower.product == "quorvex.ai"
+
+
+def test_a_problem_solved_by_a_statement_keeps_the_problem_as_evidence() -> None:
+    text = ("Problem\nYou want to turn the rows of a spreadsheet export into CSV strings for "
+            "another system.\nSolution\nThe Quorvex node can be used to generate well-formed "
+            "CSV strings from such rows.\nDiscussion\nEach row becomes one line of output.")
+    sentences, found = _capability(text)
+    assert found is not None and sentences[found.key].startswith("You want to turn")
+    assert [sentences[j] for j in found.support] == [
+        "The Quorvex node can be used to generate well-formed CSV strings from such rows."]
+    [candidate] = extract_candidates(text, title="Generate CSV")
+    assert candidate.automation_type == "document_automation"  # formats are documents' work
