@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 from langchain_core.messages import HumanMessage, SystemMessage
 from langgraph.config import get_stream_writer
@@ -131,17 +131,27 @@ def collect(deps: Deps, query: str, filters: dict[str, Any], vector: list[float]
             if budget is not None and (costs[opp.id] is None or costs[opp.id][0] > budget):
                 continue
             candidates += _evidence_candidates(hit, opp, items)
+        named = (re.compile(rf"(?<!\w){re.escape(str(filters['tool']))}(?!\w)", re.I)
+                 if tool_in_passages else None)
         for hit, chunk, doc in load_chunks(session, chunk_hits):
             found = _passage_candidates(hit, chunk, doc)
-            if tool_in_passages:
-                named = re.compile(rf"(?<!\w){re.escape(str(filters['tool']))}(?!\w)", re.I)
+            if named is not None:
                 found = [c for c in found if named.search(c.text) or named.search(c.title or "")]
             candidates += found
     return relevance.unique(candidates), costs
 
 
-def scored_candidates(deps: Deps, turn: Turn) -> tuple[list[Candidate], dict[int, Any]]:
-    """Every candidate sentence for the turn, scored and best first (the sweep reuses this).
+class Scored(NamedTuple):
+    """A turn's candidate sentences (scored, best first), quoted costs, and the relevant ones."""
+
+    candidates: list[Candidate]
+    costs: dict[int, Any]
+    selected: list[Candidate]
+
+
+def scored_candidates(deps: Deps, turn: Turn) -> Scored:
+    """Every candidate sentence for the turn, scored and best first, with the selection made
+    from them once (``relevance.select``); the sweep reuses the candidates.
 
     A tool the question names narrows the search; when nothing relevant names it, the tool
     is left out (``turn.relaxed``) and the answer says so: a page that does the job without
@@ -150,11 +160,13 @@ def scored_candidates(deps: Deps, turn: Turn) -> tuple[list[Candidate], dict[int
     store = deps.vector_store()
     vector = store.embedder.embed_query(turn.query)
     scored, costs = _scored(deps, turn.query, turn.filters, vector, turn.within)
-    if turn.filters.get("tool") and not turn.within and not relevance.select(scored):
+    selected = relevance.select(scored)
+    if turn.filters.get("tool") and not turn.within and not selected:
         relaxed = {k: v for k, v in turn.filters.items() if k != "tool"}
         scored, costs = _scored(deps, turn.query, relaxed, vector, turn.within)
+        selected = relevance.select(scored)
         turn.relaxed = ["tool"]
-    return scored, costs
+    return Scored(scored, costs, selected)
 
 
 def _scored(deps: Deps, query: str, filters: dict[str, Any], vector: list[float],
@@ -226,15 +238,14 @@ async def retrieve(state: AskState, runtime: Runtime[Deps]) -> dict[str, Any]:
 def _retrieve(state: AskState, deps: Deps) -> dict[str, Any]:
     turn = Turn(query=state["query"], filters=state.get("applied") or {},
                 rank_by=state.get("rank_by"), within=state.get("within") or [])
-    candidates, costs = scored_candidates(deps, turn)
+    candidates, costs, selected = scored_candidates(deps, turn)
     if turn.rank_by == "cost":
         if not turn.within:  # "those" = what the previous question's answer would hold
-            relevant = {c.opportunity_id for c in relevance.select(candidates)}
+            relevant = {c.opportunity_id for c in selected}
             candidates = [c for c in candidates if c.opportunity_id in relevant]
         text, citations, opp_ids = answers.compose_by_cost(candidates, costs)
         return {"hits": [], "citations": citations, "draft": text, "note": "",
                 "opportunity_ids": opp_ids or turn.within}
-    selected = relevance.select(candidates)
     text, citations = answers.compose(selected)
     note = (answers.RELAXED_TOOL.format(tool=turn.filters["tool"])
             if selected and turn.relaxed else "")
