@@ -47,6 +47,10 @@ from reservoir.memory.sentence_vectors import stored_or_embedded
 from reservoir.prompts import active_prompt
 
 SEARCH_DEPTH = 8  # opportunities and passages whose sentences are scored
+DENSE_EXTRA = 5  # passages added from the dense ranking alone (see collect); measured on real-dev
+# A page that names the question's tool yields to a better one that does not when it is
+# further below it than a page may be below the best one and still be cited (see select).
+TOOL_MARGIN: float | None = relevance.DOCUMENT_GAP
 
 
 @dataclass
@@ -119,6 +123,14 @@ def collect(deps: Deps, query: str, filters: dict[str, Any], vector: list[float]
     chunk_hits = [] if strict and not tool_in_passages else search_chunks(
         deps.settings, query, ChunkFilters(), limit=SEARCH_DEPTH, store=store,
         query_vector=vector)
+    if chunk_hits and DENSE_EXTRA:
+        # Rank fusion demotes a passage the embedding puts first when its words are not the
+        # question's ("receiving webhooks" for "sends me a webhook"); the relevance score
+        # judges each sentence anyway, so the best few by meaning alone are candidates too.
+        have = {h.id for h in chunk_hits}
+        chunk_hits += [h for h in search_chunks(
+            deps.settings, query, ChunkFilters(), limit=DENSE_EXTRA, store=store,
+            query_vector=vector, mode="dense") if h.id not in have]
     candidates: list[Candidate] = []
     costs: dict[int, Any] = {}
     with session_scope(deps.settings) as session:
@@ -155,17 +167,27 @@ def scored_candidates(deps: Deps, turn: Turn) -> Scored:
 
     A tool the question names narrows the search; when nothing relevant names it, the tool
     is left out (``turn.relaxed``) and the answer says so: a page that does the job without
-    naming the tool it runs on ("use the CSV node") beats "nothing relevant".
+    naming the tool it runs on ("use the CSV node") beats "nothing relevant". So does one
+    that answers clearly better (by more than ``TOOL_MARGIN``) than every page naming the
+    tool: those name the tool but are about something else ("… whenever Node-RED starts"
+    for a question on cookies in Node-RED).
     """
     store = deps.vector_store()
     vector = store.embedder.embed_query(turn.query)
     scored, costs = _scored(deps, turn.query, turn.filters, vector, turn.within)
     selected = relevance.select(scored)
-    if turn.filters.get("tool") and not turn.within and not selected:
+    if turn.filters.get("tool") and not turn.within:
         relaxed = {k: v for k, v in turn.filters.items() if k != "tool"}
-        scored, costs = _scored(deps, turn.query, relaxed, vector, turn.within)
-        selected = relevance.select(scored)
-        turn.relaxed = ["tool"]
+        if not selected:
+            scored, costs = _scored(deps, turn.query, relaxed, vector, turn.within)
+            selected = relevance.select(scored)
+            turn.relaxed = ["tool"]
+        elif TOOL_MARGIN is not None:
+            loose, loose_costs = _scored(deps, turn.query, relaxed, vector, turn.within)
+            picked = relevance.select(loose)
+            if picked and picked[0].score > selected[0].score + TOOL_MARGIN:
+                scored, costs, selected = loose, loose_costs, picked
+                turn.relaxed = ["tool"]
     return Scored(scored, costs, selected)
 
 
