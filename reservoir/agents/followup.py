@@ -152,7 +152,14 @@ def rewrite(question: str, previous: dict[str, Any] | None, now: datetime | None
         extra = " ".join(sorted(_residue(question, filters)))
         query = f"{before.rstrip('?')} {extra}".strip() + "?" if extra else before
     if "tool" in filters and filters["tool"].lower() not in query.lower():
-        query = f"{query.rstrip('?')} with {filters['tool']}?"
+        # "and to Telegram?" after "… to a Slack channel?": the new tool takes the old one's
+        # place, as a new industry does; a question that named none gets "with <tool>".
+        old = str((previous.get("applied") or {}).get("tool") or "")
+        named = re.compile(rf"(?<!\w){re.escape(old)}(?!\w)", re.I) if old else None
+        if named is not None and named.search(query):
+            query = named.sub(str(filters["tool"]), query)
+        else:
+            query = f"{query.rstrip('?')} with {filters['tool']}?"
     points_back = bool(_POINTS_BACK.search(question) or _CHEAPEST.search(question))
     return Turn(query=query, filters=merged, followup=True,
                 rank_by="cost" if _CHEAPEST.search(question) else None,

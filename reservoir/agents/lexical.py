@@ -21,10 +21,14 @@ tool tools reservoir holds
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 
+PLURAL_MIN = 3  # a plain plural "s" comes off a 3-letter stem too ("dogs", "apps"); not "sms", "bus"
+
+
 def stem(word: str) -> str:
     """A light suffix stripper: "reminders" ~ "reminder", "automated" ~ "automates" ~ "automate"."""
     for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4 and not word.endswith("ss"):
+        shortest = PLURAL_MIN if suffix == "s" else 4
+        if word.endswith(suffix) and len(word) - len(suffix) >= shortest and not word.endswith("ss"):
             word = word[: len(word) - len(suffix)] + keep
             break
     return word[:-1] if word.endswith("e") and len(word) > 4 else word

@@ -33,7 +33,7 @@ def _turn(deps: Deps, example: dict[str, Any]) -> Any:
     previous: dict[str, Any] | None = None
     for earlier in example.get("history", []):
         turn = rewrite(earlier, previous)
-        selected = relevance.select(scored_candidates(deps, turn)[0])
+        selected = scored_candidates(deps, turn).selected
         previous = {"query": turn.query, "applied": turn.filters,
                     "opportunity_ids": [c.opportunity_id for c in selected if c.opportunity_id]}
     return rewrite(example["question"], previous)
@@ -65,7 +65,7 @@ async def sweep(split: str | None, grid: list[tuple[float, float, float]],
     prepared = []
     for example in examples:
         turn = _turn(deps, example)
-        candidates, costs = scored_candidates(deps, turn)
+        candidates, costs, _ = scored_candidates(deps, turn)
         prepared.append((example, turn, candidates, costs))
     curves = {}
     for weights, gap in [(w, g) for w in grid for g in gaps]:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 from langchain_core.messages import HumanMessage, SystemMessage
 from langgraph.config import get_stream_writer
@@ -47,6 +47,10 @@ from reservoir.memory.sentence_vectors import stored_or_embedded
 from reservoir.prompts import active_prompt
 
 SEARCH_DEPTH = 8  # opportunities and passages whose sentences are scored
+DENSE_EXTRA = 5  # passages added from the dense ranking alone (see collect); measured on real-dev
+# A page that names the question's tool yields to a better one that does not when it is
+# further below it than a page may be below the best one and still be cited (see select).
+TOOL_MARGIN: float | None = relevance.DOCUMENT_GAP
 
 
 @dataclass
@@ -119,6 +123,14 @@ def collect(deps: Deps, query: str, filters: dict[str, Any], vector: list[float]
     chunk_hits = [] if strict and not tool_in_passages else search_chunks(
         deps.settings, query, ChunkFilters(), limit=SEARCH_DEPTH, store=store,
         query_vector=vector)
+    if chunk_hits and DENSE_EXTRA:
+        # Rank fusion demotes a passage the embedding puts first when its words are not the
+        # question's ("receiving webhooks" for "sends me a webhook"); the relevance score
+        # judges each sentence anyway, so the best few by meaning alone are candidates too.
+        have = {h.id for h in chunk_hits}
+        chunk_hits += [h for h in search_chunks(
+            deps.settings, query, ChunkFilters(), limit=DENSE_EXTRA, store=store,
+            query_vector=vector, mode="dense") if h.id not in have]
     candidates: list[Candidate] = []
     costs: dict[int, Any] = {}
     with session_scope(deps.settings) as session:
@@ -131,30 +143,52 @@ def collect(deps: Deps, query: str, filters: dict[str, Any], vector: list[float]
             if budget is not None and (costs[opp.id] is None or costs[opp.id][0] > budget):
                 continue
             candidates += _evidence_candidates(hit, opp, items)
+        named = (re.compile(rf"(?<!\w){re.escape(str(filters['tool']))}(?!\w)", re.I)
+                 if tool_in_passages else None)
         for hit, chunk, doc in load_chunks(session, chunk_hits):
             found = _passage_candidates(hit, chunk, doc)
-            if tool_in_passages:
-                named = re.compile(rf"(?<!\w){re.escape(str(filters['tool']))}(?!\w)", re.I)
+            if named is not None:
                 found = [c for c in found if named.search(c.text) or named.search(c.title or "")]
             candidates += found
     return relevance.unique(candidates), costs
 
 
-def scored_candidates(deps: Deps, turn: Turn) -> tuple[list[Candidate], dict[int, Any]]:
-    """Every candidate sentence for the turn, scored and best first (the sweep reuses this).
+class Scored(NamedTuple):
+    """A turn's candidate sentences (scored, best first), quoted costs, and the relevant ones."""
+
+    candidates: list[Candidate]
+    costs: dict[int, Any]
+    selected: list[Candidate]
+
+
+def scored_candidates(deps: Deps, turn: Turn) -> Scored:
+    """Every candidate sentence for the turn, scored and best first, with the selection made
+    from them once (``relevance.select``); the sweep reuses the candidates.
 
     A tool the question names narrows the search; when nothing relevant names it, the tool
     is left out (``turn.relaxed``) and the answer says so: a page that does the job without
-    naming the tool it runs on ("use the CSV node") beats "nothing relevant".
+    naming the tool it runs on ("use the CSV node") beats "nothing relevant". So does one
+    that answers clearly better (by more than ``TOOL_MARGIN``) than every page naming the
+    tool: those name the tool but are about something else ("… whenever Node-RED starts"
+    for a question on cookies in Node-RED).
     """
     store = deps.vector_store()
     vector = store.embedder.embed_query(turn.query)
     scored, costs = _scored(deps, turn.query, turn.filters, vector, turn.within)
-    if turn.filters.get("tool") and not turn.within and not relevance.select(scored):
+    selected = relevance.select(scored)
+    if turn.filters.get("tool") and not turn.within:
         relaxed = {k: v for k, v in turn.filters.items() if k != "tool"}
-        scored, costs = _scored(deps, turn.query, relaxed, vector, turn.within)
-        turn.relaxed = ["tool"]
-    return scored, costs
+        if not selected:
+            scored, costs = _scored(deps, turn.query, relaxed, vector, turn.within)
+            selected = relevance.select(scored)
+            turn.relaxed = ["tool"]
+        elif TOOL_MARGIN is not None:
+            loose, loose_costs = _scored(deps, turn.query, relaxed, vector, turn.within)
+            picked = relevance.select(loose)
+            if picked and picked[0].score > selected[0].score + TOOL_MARGIN:
+                scored, costs, selected = loose, loose_costs, picked
+                turn.relaxed = ["tool"]
+    return Scored(scored, costs, selected)
 
 
 def _scored(deps: Deps, query: str, filters: dict[str, Any], vector: list[float],
@@ -226,15 +260,14 @@ async def retrieve(state: AskState, runtime: Runtime[Deps]) -> dict[str, Any]:
 def _retrieve(state: AskState, deps: Deps) -> dict[str, Any]:
     turn = Turn(query=state["query"], filters=state.get("applied") or {},
                 rank_by=state.get("rank_by"), within=state.get("within") or [])
-    candidates, costs = scored_candidates(deps, turn)
+    candidates, costs, selected = scored_candidates(deps, turn)
     if turn.rank_by == "cost":
         if not turn.within:  # "those" = what the previous question's answer would hold
-            relevant = {c.opportunity_id for c in relevance.select(candidates)}
+            relevant = {c.opportunity_id for c in selected}
             candidates = [c for c in candidates if c.opportunity_id in relevant]
         text, citations, opp_ids = answers.compose_by_cost(candidates, costs)
         return {"hits": [], "citations": citations, "draft": text, "note": "",
                 "opportunity_ids": opp_ids or turn.within}
-    selected = relevance.select(candidates)
     text, citations = answers.compose(selected)
     note = (answers.RELAXED_TOOL.format(tool=turn.filters["tool"])
             if selected and turn.relaxed else "")

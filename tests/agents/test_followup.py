@@ -45,5 +45,13 @@ def test_tool_follow_up_carries_subject_and_adds_the_tool() -> None:
     assert turn.query.startswith("How do dental clinics reduce no-shows") and "Zapier" in turn.query
 
 
+def test_tool_follow_up_swaps_the_previous_tool() -> None:
+    slack = {"query": "How can I post automatic notifications to a Slack channel?",
+             "applied": {"tool": "Slack"}, "opportunity_ids": [3]}
+    turn = rewrite("and to Telegram?", slack)
+    assert turn.filters == {"tool": "Telegram"}
+    assert turn.query == "How can I post automatic notifications to a Telegram channel?"
+
+
 def test_no_previous_turn_means_no_rewrite() -> None:
     assert rewrite("and for accountants?", None).query == "and for accountants?"
