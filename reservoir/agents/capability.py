@@ -175,11 +175,16 @@ def _title_in(title: str, sentences: list[str]) -> tuple[str, int] | None:
         name = " ".join(words[:n])
         if product_name(name) is None:
             continue
-        pattern = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)", re.I)
-        for i, text in enumerate(sentences):
-            if pattern.search(text):
-                return name, i
+        at = _first_writing(name, sentences, re.I)
+        if at is not None:
+            return name, at
     return None
+
+
+def _first_writing(name: str, sentences: list[str], flags: int = 0) -> int | None:
+    """The index of the first sentence that writes ``name`` as whole words."""
+    pattern = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)", flags)
+    return next((i for i, text in enumerate(sentences) if pattern.search(text)), None)
 
 
 def _named_statement(text: str) -> str | None:
@@ -264,8 +269,8 @@ def _title_form(named: str, title: tuple[int, str] | None, sentences: list[str]
     full = _product_title(title)
     if full is None or len(full) < len(named) or not _agrees(named, full):
         return None
-    pattern = re.compile(rf"(?<!\w){re.escape(full)}(?!\w)")
-    return next(((full, k) for k, text in enumerate(sentences) if pattern.search(text)), None)
+    at = _first_writing(full, sentences)  # as the title writes it, capitals included
+    return None if at is None else (full, at)
 
 
 _DOMAIN = re.compile(r"(?<![\w.@-])(?:https?://)?(?:www\.|app\.|api\.)?([a-z0-9-]+)\.[a-z]{2,}\b",
