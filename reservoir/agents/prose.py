@@ -27,8 +27,8 @@ _UI_VERB = (r"click|tap|press|select|choose|open|go to|navigate to|log ?in(?: to
             r"|create|configure|make sure|ensure|replace|download|save|fill in|authenticate"
             r"|generate|grant|insert|edit|change|rename|paste|check|uncheck|expand|hover"
             r"|specify|provide|use|connect|update|define|map|store|give")
-_LEAD_IN = (r"(?:(?:first|then|next|now|finally|optionally|also|afterwards|lastly|please),?\s+)?"
-            r"(?:please\s+)?")
+_LEAD_IN = (r"(?:(?:first|then|next|now|finally|optionally|also|afterwards|lastly),?\s+)?"
+            r"(?:please,?\s+)?")
 _IMPERATIVE = re.compile(rf"^{_LEAD_IN}(?:{_UI_VERB})\b", re.I)
 # A sentence in the imperative is a setup step when it speaks of the interface or of setup.
 _UI_NOUN = re.compile(

@@ -229,7 +229,7 @@ def _product_mention(found: Capability, feats: list[Feat]) -> ToolMention | None
         return None
     start, end = sent.start + at, sent.start + at + len(found.product)
     known = [t for t in feats[found.product_sentence].tools
-             if _overlaps(t, ToolMention("", "", "", "", start, end))
+             if t.start < end and t.end > start
              and (not found.titled or t.end - t.start >= end - start)]
     written = sent.text[at:at + len(found.product)]
     return known[0] if known else ToolMention(written, UNKNOWN, written, sent.text, start, end)
