@@ -1,5 +1,9 @@
 """Deterministic eval metrics: pure functions of an output and its label, no model involved.
 
+Over 400 lines: one small pure function per metric of every task (extract, roi, fit, ask),
+beside the table of their directions; split by task, they would share the set, alignment and
+grounding helpers across modules.
+
 Every metric is in [0, 1] (or None when it does not apply to an example, e.g. number error on
 a document that states no numbers); `METRICS` says which direction is better. An LLM judge
 (harness, `--judge`) only ever adds a metric, it never replaces these.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -130,14 +129,13 @@ def test_plain_prose_has_no_tools() -> None:
     assert names(prose) == []
 
 
-def test_matching_stays_fast() -> None:
+def test_a_long_text_finds_every_mention() -> None:
+    """Its speed is measured by ``bench/tools.py speed`` (a timed test measures the load)."""
     text = ("We moved our notes into Notion, and Zapier sends each new Typeform entry to "
             "HubSpot and Slack. The weather was fine and the team met at noon. ") * 60
-    match_tools(text)
-    start = time.perf_counter()
-    for _ in range(5):
-        match_tools(text[:10_000])
-    assert (time.perf_counter() - start) / 5 < 0.1  # measured ~3 ms per 10 KB
+    found = match_tools(text[:10_000])
+    assert {m.name for m in found} == {"Notion", "Zapier", "Typeform", "HubSpot", "Slack"}
+    assert len(found) == 5 * text[:10_000].count("Zapier")
 
 
 # --------------------------------------------------------------------------- the build

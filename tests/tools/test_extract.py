@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 
 import pytest
@@ -246,15 +245,13 @@ def test_fragment_to_text() -> None:
     assert html_fragment_to_text("plain  text") == "plain text"
 
 
-def test_large_page_is_fast() -> None:
+def test_large_page_keeps_the_article_and_drops_navigation() -> None:
+    """Its speed is measured by bench/fetch.py (a timed test only measured the machine's load)."""
     paras = "".join(f"<p>Paragraph {i}: the office manager copies data between the CRM and "
                     "invoices by hand every week, which is slow and error-prone.</p>"
                     for i in range(150))
     nav = "".join(f"<li><a href='/c/{i}'>Category {i}</a></li>" for i in range(200))
     html = (f"<html><head><script>{'var x = 1;' * 5000}</script></head><body><nav><ul>{nav}"
             f"</ul></nav><article><h1>T</h1>{paras}</article><footer>{nav}</footer></body></html>")
-    extract_page(html, URL)  # warm-up (imports, caches)
-    started = time.perf_counter()
     page = extract_page(html, URL)
-    assert time.perf_counter() - started < 1.0
     assert "Paragraph 149" in page.text and "Category 3" not in page.text
