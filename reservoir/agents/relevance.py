@@ -14,11 +14,18 @@ demo and handwritten): the sentence's similarity finds paraphrases, the title's
 lifts a sentence whose page is about the question although the sentence alone is terse ("We
 automated our appointment reminders …" on a page about a dental practice's no-shows), and
 the lexical part keeps the right trade above one that is merely on the same topic.
+
+A sentence that names its own title ("The Gap Detector Agent will watch for gaps in a
+stream …", "YakChat adds SMS and MMS to Microsoft Teams") says what the title means: its
+title term is then at least the sentence's own similarity (``names_title``). A page titled
+only by a product name would otherwise lose to one whose title describes a neighbouring
+task, however well its own sentence answers.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -137,13 +144,20 @@ def weighted_coverage(weights: dict[str, float], text: str) -> float:
     return sum(w for word, w in weights.items() if word in have) / total
 
 
+def names_title(candidate: Candidate) -> bool:
+    """Whether the sentence writes one of its titles in full (a word boundary either side)."""
+    return any(t and len(t) >= 3 and re.search(rf"(?<!\w){re.escape(t)}(?!\w)", candidate.text, re.I)
+               for t in (candidate.title, candidate.opportunity_title))
+
+
 def score(question: str, question_vector: Sequence[float], candidates: list[Candidate],
           vectors: Sequence[Sequence[float]], title_vectors: Sequence[Sequence[Sequence[float]]],
           weights: tuple[float, float, float] = WEIGHTS) -> list[Candidate]:
     """Each candidate's relevance (see the module docstring), best first.
 
     A candidate's titles are its document's and, for evidence, its opportunity's (the
-    analyst's verified name for what the page describes); the closer one counts.
+    analyst's verified name for what the page describes); the closer one counts, and a
+    sentence that names its title stands for it (``names_title``).
     """
     idf = _weights(content_words(question), candidates)
     sentence = cosines(question_vector, vectors)
@@ -153,8 +167,11 @@ def score(question: str, question_vector: Sequence[float], candidates: list[Cand
         context = f"{candidate.title} {candidate.opportunity_title or ''} {candidate.text}"
         own = title[at:at + len(titles)]
         at += len(titles)
-        parts = (float(sentence[n]), float(own.max()) if len(own) else 0.0,
-                 weighted_coverage(idf, context))
+        similarity = float(sentence[n])
+        titled = float(own.max()) if len(own) else 0.0
+        if titled < similarity and names_title(candidate):
+            titled = similarity
+        parts = (similarity, titled, weighted_coverage(idf, context))
         scored.append(replace(candidate, parts=parts, score=combine(parts, weights)))
     return rank(scored)
 
