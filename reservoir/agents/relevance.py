@@ -15,11 +15,11 @@ lifts a sentence whose page is about the question although the sentence alone is
 automated our appointment reminders …" on a page about a dental practice's no-shows), and
 the lexical part keeps the right trade above one that is merely on the same topic.
 
-A sentence that names its own title ("The Gap Detector Agent will watch for gaps in a
-stream …", "YakChat adds SMS and MMS to Microsoft Teams") says what the title means: its
-title term is then at least the sentence's own similarity (``names_title``). A page titled
-only by a product name would otherwise lose to one whose title describes a neighbouring
-task, however well its own sentence answers.
+A sentence that names its own title, when the title is only a name ("The Gap Detector Agent
+will watch for gaps in a stream …", "YakChat adds SMS and MMS to Microsoft Teams"), says what
+the name means: its title term is then at least the sentence's own similarity
+(``names_title``). A page titled only by a product name would otherwise lose to one whose
+title describes a neighbouring task, however well its own sentence answers.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ DOCUMENT_GAP: float | None = 0.05  # measured: a page this far below the best on
 MAX_SENTENCES_PER_DOCUMENT = 2
 CLAIM_MARGIN = 0.1  # a relevant page's automation claim may score this much below the rest
 MIN_SENTENCE_CHARS = 25  # headings and fragments say too little to answer anything
+NAME_WORDS = 4  # a title this short is a name ("Gap Detector Agent"), not a description
 
 Embed = Callable[[list[str]], Sequence[Sequence[float]]]
 
@@ -145,8 +146,14 @@ def weighted_coverage(weights: dict[str, float], text: str) -> float:
 
 
 def names_title(candidate: Candidate) -> bool:
-    """Whether the sentence writes one of its titles in full (a word boundary either side)."""
-    return any(t and len(t) >= 3 and re.search(rf"(?<!\w){re.escape(t)}(?!\w)", candidate.text, re.I)
+    """Whether the sentence writes one of its titles in full, when that title is a name.
+
+    A name is at most ``NAME_WORDS`` words ("YakChat", "Gap Detector Agent"); a descriptive
+    title ("Stop qualifying leads by hand: our enrichment and routing setup") has its own
+    similarity already, and a sentence holding it is mostly the heading run into the text.
+    """
+    return any(t and len(t) >= 3 and len(t.split()) <= NAME_WORDS
+               and re.search(rf"(?<!\w){re.escape(t)}(?!\w)", candidate.text, re.I)
                for t in (candidate.title, candidate.opportunity_title))
 
 

@@ -37,6 +37,9 @@ def test_a_sentence_naming_its_title_stands_for_it() -> None:
     assert not relevance.names_title(unnamed)
     assert not relevance.names_title(Candidate(text="Gap Detectors Agents watch streams.",
                                                document_id=3, url="u3", title="Gap Detector"))
+    heading = "Stop qualifying leads by hand: our routing setup"  # a description, not a name
+    assert not relevance.names_title(Candidate(text=f"{heading} Ledgerly sells software.",
+                                               document_id=4, url="u4", title=heading))
     question, title = [1.0, 0.0], [0.0, 1.0]  # the title alone is unlike the question
     scored = relevance.score("alert when a sensor stops", question, [named, unnamed],
                              [[0.8, 0.6], [0.8, 0.6]], [[title], [title]])
