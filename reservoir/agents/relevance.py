@@ -14,11 +14,18 @@ demo and handwritten): the sentence's similarity finds paraphrases, the title's
 lifts a sentence whose page is about the question although the sentence alone is terse ("We
 automated our appointment reminders …" on a page about a dental practice's no-shows), and
 the lexical part keeps the right trade above one that is merely on the same topic.
+
+A sentence that names its own title, when the title is only a name ("The Gap Detector Agent
+will watch for gaps in a stream …", "YakChat adds SMS and MMS to Microsoft Teams"), says what
+the name means: its title term is then at least the sentence's own similarity
+(``names_title``). A page titled only by a product name would otherwise lose to one whose
+title describes a neighbouring task, however well its own sentence answers.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -34,6 +41,7 @@ DOCUMENT_GAP: float | None = 0.05  # measured: a page this far below the best on
 MAX_SENTENCES_PER_DOCUMENT = 2
 CLAIM_MARGIN = 0.1  # a relevant page's automation claim may score this much below the rest
 MIN_SENTENCE_CHARS = 25  # headings and fragments say too little to answer anything
+NAME_WORDS = 4  # a title this short is a name ("Gap Detector Agent"), not a description
 
 Embed = Callable[[list[str]], Sequence[Sequence[float]]]
 
@@ -137,13 +145,26 @@ def weighted_coverage(weights: dict[str, float], text: str) -> float:
     return sum(w for word, w in weights.items() if word in have) / total
 
 
+def names_title(candidate: Candidate) -> bool:
+    """Whether the sentence writes one of its titles in full, when that title is a name.
+
+    A name is at most ``NAME_WORDS`` words ("YakChat", "Gap Detector Agent"); a descriptive
+    title ("Stop qualifying leads by hand: our enrichment and routing setup") has its own
+    similarity already, and a sentence holding it is mostly the heading run into the text.
+    """
+    return any(t and len(t) >= 3 and len(t.split()) <= NAME_WORDS
+               and re.search(rf"(?<!\w){re.escape(t)}(?!\w)", candidate.text, re.I)
+               for t in (candidate.title, candidate.opportunity_title))
+
+
 def score(question: str, question_vector: Sequence[float], candidates: list[Candidate],
           vectors: Sequence[Sequence[float]], title_vectors: Sequence[Sequence[Sequence[float]]],
           weights: tuple[float, float, float] = WEIGHTS) -> list[Candidate]:
     """Each candidate's relevance (see the module docstring), best first.
 
     A candidate's titles are its document's and, for evidence, its opportunity's (the
-    analyst's verified name for what the page describes); the closer one counts.
+    analyst's verified name for what the page describes); the closer one counts, and a
+    sentence that names its title stands for it (``names_title``).
     """
     idf = _weights(content_words(question), candidates)
     sentence = cosines(question_vector, vectors)
@@ -153,8 +174,11 @@ def score(question: str, question_vector: Sequence[float], candidates: list[Cand
         context = f"{candidate.title} {candidate.opportunity_title or ''} {candidate.text}"
         own = title[at:at + len(titles)]
         at += len(titles)
-        parts = (float(sentence[n]), float(own.max()) if len(own) else 0.0,
-                 weighted_coverage(idf, context))
+        similarity = float(sentence[n])
+        titled = float(own.max()) if len(own) else 0.0
+        if titled < similarity and names_title(candidate):
+            titled = similarity
+        parts = (similarity, titled, weighted_coverage(idf, context))
         scored.append(replace(candidate, parts=parts, score=combine(parts, weights)))
     return rank(scored)
 

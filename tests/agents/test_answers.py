@@ -27,6 +27,28 @@ def test_select_keeps_relevant_pages_claims_first() -> None:
     assert relevance.select(ranked, threshold=0.7) == []
 
 
+def test_a_sentence_naming_its_title_stands_for_it() -> None:
+    """A product-name title says little; a sentence that names it says what it means."""
+    named = Candidate(text="The Gap Detector Agent watches a stream of events for gaps.",
+                      document_id=1, url="u1", title="Gap Detector Agent")
+    unnamed = Candidate(text="For example, a timeout can be set in case a sensor stops.",
+                        document_id=2, url="u2", title="Gap Detector Agent")
+    assert relevance.names_title(named)
+    assert not relevance.names_title(unnamed)
+    assert not relevance.names_title(Candidate(text="Gap Detectors Agents watch streams.",
+                                               document_id=3, url="u3", title="Gap Detector"))
+    heading = "Stop qualifying leads by hand: our routing setup"  # a description, not a name
+    assert not relevance.names_title(Candidate(text=f"{heading} Ledgerly sells software.",
+                                               document_id=4, url="u4", title=heading))
+    question, title = [1.0, 0.0], [0.0, 1.0]  # the title alone is unlike the question
+    scored = relevance.score("alert when a sensor stops", question, [named, unnamed],
+                             [[0.8, 0.6], [0.8, 0.6]], [[title], [title]])
+    by_doc = {c.document_id: c for c in scored}
+    assert by_doc[1].parts[1] == by_doc[1].parts[0] == 0.8
+    assert by_doc[2].parts[1] == 0.0
+    assert scored[0].document_id == 1
+
+
 def test_compose_cites_each_document_once_in_order_of_first_use() -> None:
     selected = [_c("We automated appointment reminders with Twilio and Acuity.", 5, 0.6, 1, True),
                 _c("Patients reply C to confirm or R to reschedule.", 5, 0.5, 1),
