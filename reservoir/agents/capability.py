@@ -27,6 +27,7 @@ import re
 from dataclasses import dataclass, replace
 
 from reservoir.agents.catalogue import COMMON_WORDS, GENERIC_TECH, canonical_name
+from reservoir.agents.lexical import whole_words
 from reservoir.agents.prose import is_imperative, prose_quote
 
 # Nouns that say the subject is a piece of software ("the Acme connector", "this agent").
@@ -183,7 +184,7 @@ def _title_in(title: str, sentences: list[str]) -> tuple[str, int] | None:
 
 def _first_writing(name: str, sentences: list[str], flags: int = 0) -> int | None:
     """The index of the first sentence that writes ``name`` as whole words."""
-    pattern = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)", flags)
+    pattern = whole_words(name, flags)
     return next((i for i, text in enumerate(sentences) if pattern.search(text)), None)
 
 

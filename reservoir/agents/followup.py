@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from reservoir.agents.catalogue import match_tools
-from reservoir.agents.lexical import content_words
+from reservoir.agents.lexical import content_words, whole_words
 from reservoir.agents.taxonomy import (
     AUTOMATION_TYPES,
     INDUSTRY,
@@ -155,7 +155,7 @@ def rewrite(question: str, previous: dict[str, Any] | None, now: datetime | None
         # "and to Telegram?" after "… to a Slack channel?": the new tool takes the old one's
         # place, as a new industry does; a question that named none gets "with <tool>".
         old = str((previous.get("applied") or {}).get("tool") or "")
-        named = re.compile(rf"(?<!\w){re.escape(old)}(?!\w)", re.I) if old else None
+        named = whole_words(old) if old else None
         if named is not None and named.search(query):
             query = named.sub(str(filters["tool"]), query)
         else:

@@ -8,6 +8,7 @@ and what the eval counts as supported cannot drift apart.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 STOPWORDS = frozenset("""
 a about above after again against all also am an and any are as at be because been before being
@@ -19,6 +20,13 @@ were what when where which while who whom why will with would you your yours now
 tool tools reservoir holds
 """.split())
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+@lru_cache(maxsize=1024)
+def whole_words(name: str, flags: int = re.I) -> re.Pattern[str]:
+    """A pattern finding ``name`` as whole words ("Slack", not "Slacker"); case-insensitive
+    unless ``flags`` says otherwise. Compiled once per name and flags."""
+    return re.compile(rf"(?<!\w){re.escape(name)}(?!\w)", flags)
 
 
 PLURAL_MIN = 3  # a plain plural "s" comes off a 3-letter stem too ("dogs", "apps"); not "sms", "bus"

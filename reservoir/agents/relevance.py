@@ -25,14 +25,13 @@ title describes a neighbouring task, however well its own sentence answers.
 from __future__ import annotations
 
 import math
-import re
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from reservoir.agents.lexical import content_words
+from reservoir.agents.lexical import content_words, whole_words
 
 WEIGHTS = (0.50, 0.30, 0.20)  # sentence similarity, title similarity, lexical coverage
 RELEVANCE_THRESHOLD = 0.36  # measured: see the module docstring
@@ -153,7 +152,7 @@ def names_title(candidate: Candidate) -> bool:
     similarity already, and a sentence holding it is mostly the heading run into the text.
     """
     return any(t and len(t) >= 3 and len(t.split()) <= NAME_WORDS
-               and re.search(rf"(?<!\w){re.escape(t)}(?!\w)", candidate.text, re.I)
+               and whole_words(t).search(candidate.text)
                for t in (candidate.title, candidate.opportunity_title))
 
 

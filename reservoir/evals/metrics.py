@@ -25,6 +25,7 @@ from reservoir.agents.lexical import STOPWORDS as STOPWORDS
 from reservoir.agents.lexical import content_words as content_words
 from reservoir.agents.lexical import stem as stem
 from reservoir.agents.lexical import support as support
+from reservoir.agents.lexical import whole_words
 
 ROI_FIELDS = ("hours_saved_week", "setup_hours", "tool_cost_month")
 FAITHFULNESS_THRESHOLD = 0.3
@@ -128,7 +129,7 @@ def named_in(name: str, text: str) -> bool:
     """Whether the text writes a tool's name (as labelled, or the catalogue's), as whole words,
     in any case: a plain search, independent of the analyst's tool matcher."""
     forms = {norm(name), canonical_name(norm(name)) or ""} - {""}
-    return any(re.search(rf"(?<!\w){re.escape(f)}(?!\w)", text, re.I) for f in forms)
+    return any(whole_words(f).search(text) for f in forms)
 
 
 def tool_recall_named(predicted: Iterable[str], expected: Iterable[str], text: str

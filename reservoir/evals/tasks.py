@@ -111,14 +111,14 @@ class ExtractTask:
         expected = example["expected"]["opportunities"]
         found = output.get("opportunities", [])
         valid = output.get("schema_valid")
+        found_tools = {t for o in found for t in o.get("tools", [])}
+        expected_tools = {t for o in expected for t in o["tools"]}
         scores: dict[str, float | None] = {
             "schema_valid": None if valid is None else float(bool(valid)),
             "type_accuracy": m.type_accuracy(found, expected),
-            **m.tool_scores({t for o in found for t in o.get("tools", [])},
-                            {t for o in expected for t in o["tools"]}),
-            "tool_recall_named": m.tool_recall_named(
-                {t for o in found for t in o.get("tools", [])},
-                {t for o in expected for t in o["tools"]}, example["text"]),
+            **m.tool_scores(found_tools, expected_tools),
+            "tool_recall_named": m.tool_recall_named(found_tools, expected_tools,
+                                                     example["text"]),
             "number_error": m.number_error([n for o in found for n in o.get("numbers", [])],
                                            [n for o in expected for n in o.get("numbers", [])]),
             "grounding": m.grounding(output.get("quotes", []), example["text"]),

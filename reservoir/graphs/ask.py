@@ -11,7 +11,6 @@ checkpointer keeps each thread's turns, so a follow-up sees the previous one.
 from __future__ import annotations
 
 import asyncio
-import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from langgraph.runtime import Runtime
 from reservoir.agents import answers, relevance
 from reservoir.agents.extractive import find_numbers, split_sentences
 from reservoir.agents.followup import Turn, read_filters, rewrite
+from reservoir.agents.lexical import whole_words
 from reservoir.agents.relevance import Candidate
 from reservoir.config import Settings
 from reservoir.deps import Deps
@@ -143,8 +143,7 @@ def collect(deps: Deps, query: str, filters: dict[str, Any], vector: list[float]
             if budget is not None and (costs[opp.id] is None or costs[opp.id][0] > budget):
                 continue
             candidates += _evidence_candidates(hit, opp, items)
-        named = (re.compile(rf"(?<!\w){re.escape(str(filters['tool']))}(?!\w)", re.I)
-                 if tool_in_passages else None)
+        named = whole_words(str(filters["tool"])) if tool_in_passages else None
         for hit, chunk, doc in load_chunks(session, chunk_hits):
             found = _passage_candidates(hit, chunk, doc)
             if named is not None:
