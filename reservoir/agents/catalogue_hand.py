@@ -131,6 +131,7 @@ HAND_TOOLS: tuple[tuple[str, str, str], ...] = (
     ("LinkedIn", "social_network", "=LinkedIn"), ("Facebook", "social_network", "=Facebook"),
     ("Instagram", "social_network", ""), ("YouTube", "social_network", "=YouTube"),
     ("TikTok", "social_network", "=TikTok"), ("Discord", "messaging", "~Discord"),
+    ("X", "social_network", "=Twitter|X (Twitter)"),  # "Twitter" is a common word too
     ("Telegram", "messaging", "=Telegram"), ("GitHub", "developer", ""),
     ("Hootsuite", "social_media", ""), ("Buffer", "social_media", "~Buffer"),
     ("Sprout Social", "social_media", ""), ("Later", "social_media", "Later.com"),

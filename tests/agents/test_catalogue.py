@@ -71,6 +71,14 @@ def test_common_words_fire_in_a_tool_context(text: str, expected: list[str]) -> 
     assert names(text) == expected
 
 
+def test_a_renamed_brand_keeps_its_old_name() -> None:
+    """X was Twitter: the old name is everyday English, so the hand table makes it a
+    capitalised alias of X rather than one that needs a tool context."""
+    assert canonical_name("Twitter") == "X"
+    assert names("Twitter streams are watched for new mentions.", unknown=False) == ["X"]
+    assert names("the birds twitter at dawn", unknown=False) == []
+
+
 def test_registry_names_keep_their_capitalisation() -> None:
     assert names("Guests book on Airbnb and Vrbo.", unknown=False)[:1] == ["Airbnb"]
     assert "Airbnb" not in names("an airbnb-style stay", unknown=False)
