@@ -228,6 +228,17 @@ def test_newlines_are_boundaries_but_wrapped_lines_continue() -> None:
     assert [s.paragraph for s in sents] == [0, 1, 1]
 
 
+def test_a_line_that_defines_a_term_starts_its_own_sentence() -> None:
+    """Option lists in documentation: each entry is a sentence, a wrapped one still joins."""
+    text = ("Options\nretry_count - how often to try again\n(default: 3)\nmode: merge or replace"
+            "\nowner.name sets who is told\nsend_at - when the reminder goes out, as a\n"
+            "time of day.")
+    assert [s.text for s in split_sentences(text)] == [
+        "Options", "retry_count - how often to try again", "(default: 3)",
+        "mode: merge or replace", "owner.name sets who is told",
+        "send_at - when the reminder goes out, as a\ntime of day."]
+
+
 def test_sentence_offsets_are_exact_and_paragraphs_count_blank_lines() -> None:
     text = "  First para. Still first.\r\n\r\n## Second para\n\n\tThird one; with a clause.  "
     sents = split_sentences(text)

@@ -25,6 +25,11 @@ class Sentence:
 _LINE = re.compile(r"[^\n]*\S[^\n]*")
 _BULLET = re.compile(r"[ \t]*(?:[-*•·▪‣◦–—]+|\(?\d{1,2}[.)]|[a-h]\))[ \t]+")
 _HEADING = re.compile(r"[ \t]*#{1,6}[ \t]+")
+# A line that opens with a term being defined is an entry of its own, even in lower case: an
+# identifier ("data_key sets …", "this.createEvent(…)") or a word followed by a dash, a colon
+# or a bracket ("ttl - A value …", "headers: an object …", "stops (array)"), as option and
+# field lists in documentation are written. Hard-wrapped prose does not go on that way.
+_DEFINED_TERM = re.compile(r"(?:[a-z]\w*(?:[._]\w+|[A-Z]\w*)+(?:\(\S*\))?|[a-z][\w.]*(?=\s+[-–—(]|:\s))")
 _TERMINATOR = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)")
 _ABBREVIATIONS = frozenset(
     "dr mr mrs ms prof sr jr st vs e.g i.e approx cf ca mt u.s u.k u.s.a e.u a.k.a incl esp "
@@ -36,7 +41,7 @@ def split_sentences(text: str) -> list[Sentence]:
 
     A blank line starts a paragraph; so does a single newline, unless the next line is a list
     item after another item or a lead-in ("Steps:", a heading), or a hard-wrapped continuation
-    (lowercase, previous line unfinished).
+    (lowercase, previous line unfinished) that does not open with a defined term.
     """
     out: list[Sentence] = []
     paragraph, prev_end, prev_line, prev_item = -1, 0, "", False
@@ -48,7 +53,8 @@ def split_sentences(text: str) -> list[Sentence]:
         body = text[start:line.end()].lstrip()
         blank = text.count("\n", prev_end, line.start()) > 1
         continued = (block is not None and not blank and not marker and body[:1].islower()
-                     and not prev_line.rstrip().endswith((".", "!", "?", ":", ";")))
+                     and not prev_line.rstrip().endswith((".", "!", "?", ":", ";"))
+                     and not _DEFINED_TERM.match(body))
         if continued:
             block = (block[0], line.end(), block[2])  # type: ignore[index]
         else:
