@@ -212,10 +212,24 @@ def score(question: str, question_vector: Sequence[float], candidates: list[Cand
         if titled < similarity and names_title(candidate):
             titled = similarity
         parts = (similarity, titled, weighted_coverage(idf, context))
-        if points_elsewhere(candidate, others):
-            parts = (0.0, 0.0, 0.0)  # it answers for the page it names, not for its own
         scored.append(replace(candidate, parts=parts, score=combine(parts, weights)))
-    return rank(scored)
+    return rank(_defer(scored, others))
+
+
+def _defer(scored: list[Candidate], others: dict[int, list[str]]) -> list[Candidate]:
+    """A sentence that points to another page answers for that page, not its own; and a page
+    whose best sentence for the question is such a pointer says the question is the other
+    page's: none of its sentences counts (the rest of a feed reader's page is about reading)."""
+    pointers = {id(c) for c in scored if points_elsewhere(c, others)}
+    if not pointers:
+        return scored
+    best: dict[int, Candidate] = {}
+    for c in rank(scored):
+        best.setdefault(c.document_id, c)
+    deferring = {d for d, c in best.items() if id(c) in pointers}
+    zero = (0.0, 0.0, 0.0)
+    return [replace(c, parts=zero, score=0.0)
+            if id(c) in pointers or c.document_id in deferring else c for c in scored]
 
 
 def rank(candidates: list[Candidate]) -> list[Candidate]:

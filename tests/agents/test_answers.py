@@ -69,6 +69,15 @@ def test_a_sentence_sending_the_reader_to_another_page_does_not_answer_for_its_o
                              [[0.9, 0.1], [0.7, 0.3]], [[[0.9, 0.1]], [[0.7, 0.3]]])
     assert scored[0].document_id == 2
     assert next(c for c in scored if c.document_id == 1).score == 0.0
+    reading = Candidate(text="The Feed Reader checks a feed every hour for new items.",
+                        document_id=1, url="u1", title="Feed Reader")
+    vectors = [[0.9, 0.1], [0.7, 0.3], [0.6, 0.4]]
+    titles = [[[0.9, 0.1]], [[0.7, 0.3]], [[0.9, 0.1]]]
+    scored = relevance.score("publish a feed", question, [pointer, writer, reading], vectors, titles)
+    assert [c.document_id for c in scored if c.score > 0] == [2]  # the page defers to the one it names
+    scored = relevance.score("publish a feed", question, [pointer, writer, reading],
+                             [[0.1, 0.9], [0.7, 0.3], [0.6, 0.4]], titles)
+    assert {c.document_id for c in scored if c.score > 0} == {1, 2}  # the pointer was not its best
 
 
 def test_compose_cites_each_document_once_in_order_of_first_use() -> None:
