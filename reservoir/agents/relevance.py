@@ -45,6 +45,7 @@ MIN_SENTENCE_CHARS = 25  # headings and fragments say too little to answer anyth
 NAME_WORDS = 4  # a title this short is a name ("Gap Detector Agent"), not a description
 # "use the X" / "see the X" / "try the X": a sentence sending the reader to another page's name
 _POINTING = r"\b(?:use|see|try)\s+(?:the\s+|an?\s+)?"
+_POINTS = re.compile(_POINTING, re.I)  # the cheap test first: most sentences point nowhere
 
 Embed = Callable[[list[str]], Sequence[Sequence[float]]]
 
@@ -179,6 +180,8 @@ def points_elsewhere(candidate: Candidate, others: dict[int, list[str]]) -> bool
     other page answers, not its own: scored as its own page's answer it leads the question
     away from the page it names.
     """
+    if not _POINTS.search(candidate.text):
+        return False
     own = {n.lower() for n in _names(candidate)}
     return any(name.lower() not in own and _pointing(name).search(candidate.text)
                for document, names in others.items() if document != candidate.document_id
