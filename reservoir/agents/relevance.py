@@ -20,6 +20,11 @@ will watch for gaps in a stream …", "YakChat adds SMS and MMS to Microsoft Tea
 the name means: its title term is then at least the sentence's own similarity
 (``names_title``). A page titled only by a product name would otherwise lose to one whose
 title describes a neighbouring task, however well its own sentence answers.
+
+A sentence that sends the reader to another retrieved page by its name ("if you want to
+output a feed, use the Feed Writer" on a feed reader's page) answers for that page, not its
+own; when it is its page's best sentence for the question, the whole page defers to the one
+it names (``points_elsewhere``).
 """
 
 from __future__ import annotations
