@@ -42,8 +42,16 @@ def stem(word: str) -> str:
     return word[:-1] if word.endswith("e") and len(word) > 4 else word
 
 
+_CAMEL = re.compile(r"[a-z][A-Z]|[A-Z]{2}[a-z]")
+_CAMEL_PART = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+
+
 def content_words(text: str) -> set[str]:
-    words = re.findall(r"[^\W_]+", text.lower())
+    """Stemmed words that carry meaning; a word run together from capitalised parts
+    ("SwissQR", "DataOutputAgent") also counts as its parts, as a reader would say them."""
+    raw = re.findall(r"[^\W_]+", text)
+    words = [w.lower() for w in raw]
+    words += [p.lower() for w in raw if _CAMEL.search(w) for p in _CAMEL_PART.findall(w)]
     return {stem(w) for w in words if w not in STOPWORDS and (len(w) > 2 or w.isdigit())}
 
 

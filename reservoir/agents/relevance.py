@@ -20,11 +20,18 @@ will watch for gaps in a stream …", "YakChat adds SMS and MMS to Microsoft Tea
 the name means: its title term is then at least the sentence's own similarity
 (``names_title``). A page titled only by a product name would otherwise lose to one whose
 title describes a neighbouring task, however well its own sentence answers.
+
+A sentence that sends the reader to another retrieved page by its name ("if you want to
+output a feed, use the Feed Writer" on a feed reader's page) answers for that page, not its
+own; when it is its page's best sentence for the question, the whole page defers to the one
+it names (``points_elsewhere``).
 """
 
 from __future__ import annotations
 
+import functools
 import math
+import re
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -41,6 +48,9 @@ MAX_SENTENCES_PER_DOCUMENT = 2
 CLAIM_MARGIN = 0.1  # a relevant page's automation claim may score this much below the rest
 MIN_SENTENCE_CHARS = 25  # headings and fragments say too little to answer anything
 NAME_WORDS = 4  # a title this short is a name ("Gap Detector Agent"), not a description
+# "use the X" / "see the X" / "try the X": a sentence sending the reader to another page's name
+_POINTING = r"\b(?:use|see|try)\s+(?:the\s+|an?\s+)?"
+_POINTS = re.compile(_POINTING, re.I)  # the cheap test first: most sentences point nowhere
 
 Embed = Callable[[list[str]], Sequence[Sequence[float]]]
 
@@ -156,6 +166,33 @@ def names_title(candidate: Candidate) -> bool:
                for t in (candidate.title, candidate.opportunity_title))
 
 
+@functools.cache
+def _pointing(name: str) -> re.Pattern[str]:
+    """"use the <name>", its words written apart or run together ("DataOutputAgent")."""
+    words = r"\s*".join(re.escape(w) for w in name.split())
+    return re.compile(rf"{_POINTING}{words}(?!\w)", re.I)
+
+
+def _names(candidate: Candidate) -> list[str]:
+    return [t for t in (candidate.title, candidate.opportunity_title)
+            if t and len(t) >= 3 and len(t.split()) <= NAME_WORDS]
+
+
+def points_elsewhere(candidate: Candidate, others: dict[int, list[str]]) -> bool:
+    """Whether the sentence sends the reader to another retrieved page by its name.
+
+    "If you want to output a feed, use the Feed Writer" on the feed reader's page says the
+    other page answers, not its own: scored as its own page's answer it leads the question
+    away from the page it names.
+    """
+    if not _POINTS.search(candidate.text):
+        return False
+    own = {n.lower() for n in _names(candidate)}
+    return any(name.lower() not in own and _pointing(name).search(candidate.text)
+               for document, names in others.items() if document != candidate.document_id
+               for name in names)
+
+
 def score(question: str, question_vector: Sequence[float], candidates: list[Candidate],
           vectors: Sequence[Sequence[float]], title_vectors: Sequence[Sequence[Sequence[float]]],
           weights: tuple[float, float, float] = WEIGHTS) -> list[Candidate]:
@@ -168,6 +205,11 @@ def score(question: str, question_vector: Sequence[float], candidates: list[Cand
     idf = _weights(content_words(question), candidates)
     sentence = cosines(question_vector, vectors)
     title = cosines(question_vector, [t for titles in title_vectors for t in titles])
+    others: dict[int, list[str]] = {}
+    for candidate in candidates:
+        others.setdefault(candidate.document_id, [])
+        others[candidate.document_id] += [n for n in _names(candidate)
+                                          if n not in others[candidate.document_id]]
     scored, at = [], 0
     for n, (candidate, titles) in enumerate(zip(candidates, title_vectors, strict=True)):
         context = f"{candidate.title} {candidate.opportunity_title or ''} {candidate.text}"
@@ -179,7 +221,23 @@ def score(question: str, question_vector: Sequence[float], candidates: list[Cand
             titled = similarity
         parts = (similarity, titled, weighted_coverage(idf, context))
         scored.append(replace(candidate, parts=parts, score=combine(parts, weights)))
-    return rank(scored)
+    return rank(_defer(scored, others))
+
+
+def _defer(scored: list[Candidate], others: dict[int, list[str]]) -> list[Candidate]:
+    """A sentence that points to another page answers for that page, not its own; and a page
+    whose best sentence for the question is such a pointer says the question is the other
+    page's: none of its sentences counts (the rest of a feed reader's page is about reading)."""
+    pointers = {id(c) for c in scored if points_elsewhere(c, others)}
+    if not pointers:
+        return scored
+    best: dict[int, Candidate] = {}
+    for c in rank(scored):
+        best.setdefault(c.document_id, c)
+    deferring = {d for d, c in best.items() if id(c) in pointers}
+    zero = (0.0, 0.0, 0.0)
+    return [replace(c, parts=zero, score=0.0)
+            if id(c) in pointers or c.document_id in deferring else c for c in scored]
 
 
 def rank(candidates: list[Candidate]) -> list[Candidate]:

@@ -49,6 +49,37 @@ def test_a_sentence_naming_its_title_stands_for_it() -> None:
     assert scored[0].document_id == 1
 
 
+def test_a_sentence_sending_the_reader_to_another_page_does_not_answer_for_its_own() -> None:
+    """"use the Feed Writer" on the reader's page says the other page answers."""
+    pointer = Candidate(text="If you want to publish a feed, use the FeedWriter instead.",
+                        document_id=1, url="u1", title="Feed Reader")
+    writer = Candidate(text="The Feed Writer publishes received items as a feed.",
+                       document_id=2, url="u2", title="Feed Writer")
+    own = Candidate(text="To write notes, use the Feed Reader's notes option.",
+                    document_id=1, url="u1", title="Feed Reader")
+    others = {1: ["Feed Reader"], 2: ["Feed Writer"]}
+    assert relevance.points_elsewhere(pointer, others)  # written together or apart
+    assert not relevance.points_elsewhere(writer, others)
+    assert not relevance.points_elsewhere(own, others)  # its own name
+    mention = Candidate(text="The Feed Writer is faster than this page's tool.",
+                        document_id=1, url="u1", title="Feed Reader")
+    assert not relevance.points_elsewhere(mention, others)  # named, not pointed to
+    question = [1.0, 0.0]
+    scored = relevance.score("publish a feed", question, [pointer, writer],
+                             [[0.9, 0.1], [0.7, 0.3]], [[[0.9, 0.1]], [[0.7, 0.3]]])
+    assert scored[0].document_id == 2
+    assert next(c for c in scored if c.document_id == 1).score == 0.0
+    reading = Candidate(text="The Feed Reader checks a feed every hour for new items.",
+                        document_id=1, url="u1", title="Feed Reader")
+    vectors = [[0.9, 0.1], [0.7, 0.3], [0.6, 0.4]]
+    titles = [[[0.9, 0.1]], [[0.7, 0.3]], [[0.9, 0.1]]]
+    scored = relevance.score("publish a feed", question, [pointer, writer, reading], vectors, titles)
+    assert [c.document_id for c in scored if c.score > 0] == [2]  # the page defers to the one it names
+    scored = relevance.score("publish a feed", question, [pointer, writer, reading],
+                             [[0.1, 0.9], [0.7, 0.3], [0.6, 0.4]], titles)
+    assert {c.document_id for c in scored if c.score > 0} == {1, 2}  # the pointer was not its best
+
+
 def test_compose_cites_each_document_once_in_order_of_first_use() -> None:
     selected = [_c("We automated appointment reminders with Twilio and Acuity.", 5, 0.6, 1, True),
                 _c("Patients reply C to confirm or R to reschedule.", 5, 0.5, 1),

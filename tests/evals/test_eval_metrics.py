@@ -82,6 +82,10 @@ def test_citation_scores() -> None:
 def test_claims_and_faithfulness() -> None:
     assert m.stem("reminders") == m.stem("reminder") and m.stem("automated") == m.stem("automates")
     assert m.content_words("The reminders were sent with Twilio") == {"reminder", "sent", "twilio"}
+    # a name run together from capitalised parts also counts as its parts
+    assert m.content_words("geo fence alert") < m.content_words("the GeoFenceAlert node")
+    assert m.content_words("mail bridge") < m.content_words("a MAILBridge relay")
+    assert m.content_words("Alerts by email") == {"alert", "email"}  # plain words stay whole
     answer = ("What the reservoir holds:\n"
               "- Appointment reminders with Twilio for clinics. Tools: Twilio. [1][2]\n"
               "Dental offices text patients [1]; bakeries count waste [3].")
