@@ -8,6 +8,7 @@ tests and benchmarks) and ``none`` (the default: agents use their deterministic 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import importlib
 import json
 import logging
@@ -46,10 +47,16 @@ def _openai_model(settings: Settings, role: str) -> BaseChatModel:
 
 @lru_cache(maxsize=2)
 def _llama(path: str) -> Any:
-    """One in-process llama.cpp model per file: loading it is the slow part."""
+    """One in-process llama.cpp model per file: loading it is the slow part.
+
+    Freed at exit, while llama.cpp's bindings still exist: left to the garbage collector at
+    interpreter shutdown, its ``__del__`` finds them gone and prints a traceback.
+    """
     from llama_cpp import Llama  # type: ignore[import-not-found]
 
-    return Llama(model_path=path, n_ctx=8192, verbose=False)
+    model = Llama(model_path=path, n_ctx=8192, verbose=False)
+    atexit.register(model.close)
+    return model
 
 
 def _local_model(settings: Settings, role: str) -> BaseChatModel:
