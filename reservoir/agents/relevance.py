@@ -154,6 +154,12 @@ def weighted_coverage(weights: dict[str, float], text: str) -> float:
     return sum(w for word, w in weights.items() if word in have) / total
 
 
+def _names(candidate: Candidate) -> list[str]:
+    """The candidate's titles that are names: at most ``NAME_WORDS`` words, 3 characters or more."""
+    return [t for t in (candidate.title, candidate.opportunity_title)
+            if t and len(t) >= 3 and len(t.split()) <= NAME_WORDS]
+
+
 def names_title(candidate: Candidate) -> bool:
     """Whether the sentence writes one of its titles in full, when that title is a name.
 
@@ -161,9 +167,7 @@ def names_title(candidate: Candidate) -> bool:
     title ("Stop qualifying leads by hand: our enrichment and routing setup") has its own
     similarity already, and a sentence holding it is mostly the heading run into the text.
     """
-    return any(t and len(t) >= 3 and len(t.split()) <= NAME_WORDS
-               and whole_words(t).search(candidate.text)
-               for t in (candidate.title, candidate.opportunity_title))
+    return any(whole_words(t).search(candidate.text) for t in _names(candidate))
 
 
 @functools.cache
@@ -171,11 +175,6 @@ def _pointing(name: str) -> re.Pattern[str]:
     """"use the <name>", its words written apart or run together ("DataOutputAgent")."""
     words = r"\s*".join(re.escape(w) for w in name.split())
     return re.compile(rf"{_POINTING}{words}(?!\w)", re.I)
-
-
-def _names(candidate: Candidate) -> list[str]:
-    return [t for t in (candidate.title, candidate.opportunity_title)
-            if t and len(t) >= 3 and len(t.split()) <= NAME_WORDS]
 
 
 def points_elsewhere(candidate: Candidate, others: dict[int, list[str]]) -> bool:
